@@ -1,0 +1,74 @@
+// The server's own MQTT client: the one way the control plane talks to units, whether the broker
+// is the embedded aedes or an external one (MQTT_URL). Routes each incoming message by its parsed
+// topic to the feature that owns it.
+import mqtt, { type MqttClient } from 'mqtt';
+import { parseTopic, serverSubscriptions, type ParsedTopic } from '@loa/shared';
+
+export type MessageHandler = (topic: ParsedTopic, payload: Buffer) => void;
+
+export interface Bus {
+  publish(topic: string, payload: string | Buffer, opts?: { qos?: 0 | 1; retain?: boolean }): Promise<void>;
+  /** Registers the handler for one kind of topic (unit topics are keyed `unit:<sub>`). */
+  on(key: string, handler: MessageHandler): void;
+  readonly connected: boolean;
+  close(): Promise<void>;
+}
+
+export function routeKey(t: ParsedTopic): string {
+  return t.kind === 'unit' ? `unit:${t.sub}` : t.kind;
+}
+
+export async function connectBus(
+  url: string,
+  username: string | undefined,
+  password: string | undefined,
+  log: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void },
+): Promise<Bus> {
+  const handlers = new Map<string, MessageHandler>();
+  const client: MqttClient = mqtt.connect(url, {
+    username,
+    password,
+    clientId: `loa-server-${process.pid}-${Math.random().toString(16).slice(2, 8)}`,
+    clean: true,
+    reconnectPeriod: 1000,
+    connectTimeout: 10_000,
+    protocolVersion: 4,
+  });
+  client.on('message', (topic, payload) => {
+    const parsed = parseTopic(topic);
+    if (!parsed) return;
+    const handler = handlers.get(routeKey(parsed));
+    if (!handler) return;
+    try {
+      handler(parsed, payload);
+    } catch (err) {
+      // A handler bug must never take the control plane down with it.
+      log.error({ err, topic }, 'mqtt: handler failed');
+    }
+  });
+  client.on('error', (err) => log.warn({ err: err.message }, 'mqtt: client error'));
+  await new Promise<void>((resolve, reject) => {
+    const fail = (err: Error) => {
+      client.end(true);
+      reject(new Error(`cannot connect to the MQTT broker at ${url}: ${err.message}`));
+    };
+    client.once('connect', () => {
+      client.off('error', fail);
+      resolve();
+    });
+    client.once('error', fail);
+  });
+  await client.subscribeAsync([...serverSubscriptions], { qos: 1 });
+  return {
+    get connected() {
+      return client.connected;
+    },
+    on(key, handler) {
+      handlers.set(key, handler);
+    },
+    async publish(topic, payload, opts = {}) {
+      await client.publishAsync(topic, payload, { qos: opts.qos ?? 1, retain: opts.retain ?? false });
+    },
+    close: () => client.endAsync(),
+  };
+}

@@ -1,0 +1,98 @@
+// The embedded MQTT broker (aedes, the default of DESIGN §2). No anonymous client: every connection
+// authenticates as the server or as one unit, and the ACL of acl.ts decides each publish/subscribe.
+import { createServer, type Server } from 'node:net';
+import { timingSafeEqual } from 'node:crypto';
+import { Aedes, type Client } from 'aedes';
+import { canPublish, canSubscribe, type BrokerIdentity } from './acl.js';
+
+export const SERVER_USERNAME = 'loa-server';
+
+export interface EmbeddedBrokerOptions {
+  port: number;
+  host: string;
+  serverPassword: string;
+  /** True when `secret` is the current secret of unit `unit`. */
+  verifyUnit(unit: string, secret: string): boolean;
+  log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
+}
+
+export interface EmbeddedBroker {
+  broker: Aedes;
+  port: number;
+  /** Disconnects a unit at once (secret rotated or unit revoked). */
+  disconnectUnit(unit: string): void;
+  close(): Promise<void>;
+}
+
+const identities = new WeakMap<Client, BrokerIdentity>();
+
+function authError(message: string, code: number): Error & { returnCode: number } {
+  return Object.assign(new Error(message), { returnCode: code });
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
+  const broker = await Aedes.createBroker({
+    authenticate(client, username, password, done) {
+      const secret = password ? password.toString('utf8') : '';
+      if (!username || !secret) {
+        opts.log.warn({ clientId: client.id }, 'broker: refused anonymous client');
+        return done(authError('anonymous clients are not allowed', 4) as never, false);
+      }
+      if (username === SERVER_USERNAME) {
+        if (sameSecret(secret, opts.serverPassword)) {
+          identities.set(client, { kind: 'server' });
+          return done(null, true);
+        }
+      } else if (client.id === `loa-unit-${username}` && opts.verifyUnit(username, secret)) {
+        // The client id is pinned to the unit so that one unit cannot take over another's session.
+        identities.set(client, { kind: 'unit', unit: username });
+        return done(null, true);
+      }
+      opts.log.warn({ clientId: client.id, username }, 'broker: refused bad username or password');
+      return done(authError('bad username or password', 4) as never, false);
+    },
+    authorizePublish(client, packet, done) {
+      const who = client ? identities.get(client) : { kind: 'server' as const };
+      if (who && canPublish(who, packet.topic)) return done(null);
+      opts.log.warn({ clientId: client?.id, topic: packet.topic }, 'broker: refused publish');
+      return done(new Error('publish not allowed'));
+    },
+    authorizeSubscribe(client, sub, done) {
+      const who = identities.get(client);
+      if (who && canSubscribe(who, sub.topic)) return done(null, sub);
+      opts.log.warn({ clientId: client.id, topic: sub.topic }, 'broker: refused subscribe');
+      // A null subscription tells the client "failure" (SUBACK 0x80) without dropping it.
+      return done(null, null);
+    },
+  });
+  const server: Server = createServer(broker.handle);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : opts.port;
+  opts.log.info({ port }, 'embedded MQTT broker listening');
+  return {
+    broker,
+    port,
+    disconnectUnit(unit) {
+      const client = (broker as unknown as { clients: Record<string, Client> }).clients[`loa-unit-${unit}`];
+      client?.close();
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close();
+        broker.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,21 @@
+import { join } from 'node:path';
+import fp from 'fastify-plugin';
+import { openDatabase, type Db } from './database.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    db: Db;
+  }
+}
+
+export default fp(
+  async (app) => {
+    const db = openDatabase(join(app.config.dataDir, 'loa.db'));
+    app.decorate('db', db);
+    // Closed last (plugins close in reverse order), after every writer has stopped.
+    app.addHook('onClose', async () => {
+      db.close();
+    });
+  },
+  { name: 'db' },
+);

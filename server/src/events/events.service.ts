@@ -1,0 +1,106 @@
+// Events from agents (DESIGN §3): stored once each by (unit, seq), folded into the play log, and
+// acknowledged with the highest sequence number below which everything is stored.
+import type { FastifyBaseLogger } from 'fastify';
+import { EventsMessage, decoder, topics, type UnitEvent } from '@loa/shared';
+import type { Bus } from '../broker/bus.js';
+import type { Db } from '../db/database.js';
+
+const eventsDecoder = decoder(EventsMessage);
+
+export function eventsService(db: Db, log: FastifyBaseLogger) {
+  const unit = db.prepare('SELECT events_acked FROM units WHERE id = ?');
+  const insertEvent = db.prepare(
+    `INSERT OR IGNORE INTO unit_events (unit_id, seq, at, type, item_id, bulletin_id, sha256, plan_version, scheduled_at, duration_ms, reason, received_at)
+     VALUES (@unit, @seq, @at, @type, @itemId, @bulletinId, @sha256, @planVersion, @scheduledAt, @durationMs, @reason, @receivedAt)`,
+  );
+  const hasSeq = db.prepare('SELECT 1 FROM unit_events WHERE unit_id = ? AND seq = ?');
+  const setAcked = db.prepare('UPDATE units SET events_acked = ? WHERE id = ?');
+  const started = db.prepare(
+    `INSERT INTO play_log (unit_id, item_id, bulletin_id, sha256, plan_version, scheduled_at, started_at, outcome)
+     VALUES (@unit, @itemId, @bulletinId, @sha256, @planVersion, @scheduledAt, @at, 'playing')
+     ON CONFLICT (unit_id, item_id) DO UPDATE SET started_at = excluded.started_at, outcome = 'playing'`,
+  );
+  const ended = db.prepare(
+    `INSERT INTO play_log (unit_id, item_id, bulletin_id, sha256, plan_version, scheduled_at, ended_at, duration_ms, outcome, reason)
+     VALUES (@unit, @itemId, @bulletinId, @sha256, @planVersion, @scheduledAt, @at, @durationMs, @type, @reason)
+     ON CONFLICT (unit_id, item_id) DO UPDATE SET ended_at = excluded.ended_at, duration_ms = excluded.duration_ms,
+       outcome = excluded.outcome, reason = excluded.reason`,
+  );
+  const notPlayed = db.prepare(
+    `INSERT OR IGNORE INTO play_log (unit_id, item_id, bulletin_id, sha256, plan_version, scheduled_at, outcome, reason)
+     VALUES (@unit, @itemId, @bulletinId, @sha256, @planVersion, @scheduledAt, @type, @reason)`,
+  );
+
+  function foldIntoPlayLog(unitId: string, e: UnitEvent) {
+    if (!e.itemId) return; // faults without an item live in unit_events only
+    const row = {
+      unit: unitId,
+      itemId: e.itemId,
+      bulletinId: e.bulletinId ?? null,
+      sha256: e.sha256 ?? null,
+      planVersion: e.planVersion ?? null,
+      scheduledAt: e.scheduledAt ?? null,
+      at: e.at,
+      durationMs: e.durationMs ?? null,
+      type: e.type,
+      reason: e.reason ?? null,
+    };
+    if (e.type === 'started') started.run(row);
+    else if (e.type === 'finished' || e.type === 'preempted' || e.type === 'failed') ended.run(row);
+    else if (e.type === 'skipped' || e.type === 'refused') notPlayed.run(row);
+  }
+
+  /** Stores a batch atomically; returns the new acknowledgement, or undefined for an unknown unit. */
+  const store = db.transaction((unitId: string, events: UnitEvent[]): number | undefined => {
+    const u = unit.get(unitId) as { events_acked: number } | undefined;
+    if (!u) return undefined;
+    const now = Date.now();
+    for (const e of [...events].sort((a, b) => a.seq - b.seq)) {
+      const fresh = insertEvent.run({
+        unit: unitId,
+        seq: e.seq,
+        at: e.at,
+        type: e.type,
+        itemId: e.itemId ?? null,
+        bulletinId: e.bulletinId ?? null,
+        sha256: e.sha256 ?? null,
+        planVersion: e.planVersion ?? null,
+        scheduledAt: e.scheduledAt ?? null,
+        durationMs: e.durationMs ?? null,
+        reason: e.reason ?? null,
+        receivedAt: now,
+      }).changes;
+      if (fresh) foldIntoPlayLog(unitId, e); // a resent event is stored and folded once
+    }
+    // The agent always sends from its oldest unacknowledged event, so anything below the batch's
+    // first number is gone from the unit for good: acknowledging past it cannot lose an event.
+    let acked = Math.max(u.events_acked, Math.min(...events.map((e) => e.seq)) - 1);
+    while (hasSeq.get(unitId, acked + 1)) acked++;
+    setAcked.run(acked, unitId);
+    return acked;
+  });
+
+  return {
+    attach(bus: Bus, onStored: (unitId: string) => void) {
+      bus.on('unit:events', (t, payload) => {
+        if (t.kind !== 'unit') return;
+        const msg = eventsDecoder.decode(payload);
+        if (!msg.ok) return log.warn({ unit: t.unit, reason: msg.error }, 'events: dropped batch');
+        const upTo = store(t.unit, msg.value.events);
+        if (upTo === undefined) return log.warn({ unit: t.unit }, 'events: from an unknown unit');
+        void bus.publish(topics.eventsAck(t.unit), JSON.stringify({ upTo }), { qos: 1 }).catch(() => undefined);
+        onStored(t.unit);
+      });
+    },
+    playLog(unitId: string, from: number, to: number, limit: number) {
+      return db
+        .prepare(
+          `SELECT item_id AS itemId, bulletin_id AS bulletinId, sha256, plan_version AS planVersion, scheduled_at AS scheduledAt,
+                  started_at AS startedAt, ended_at AS endedAt, duration_ms AS durationMs, outcome, reason
+           FROM play_log WHERE unit_id = ? AND COALESCE(scheduled_at, started_at, 0) BETWEEN ? AND ?
+           ORDER BY COALESCE(scheduled_at, started_at), id LIMIT ?`,
+        )
+        .all(unitId, from, to, limit);
+    },
+  };
+}

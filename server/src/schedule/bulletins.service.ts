@@ -1,0 +1,139 @@
+// Bulletins: creation with every check of DESIGN §5 that can be made up front, and the state machine.
+import { randomBytes } from 'node:crypto';
+import { addDays, describeWindows, planDay, toZoned, weekdayOf, type PlannerBulletin } from '@loa/shared';
+import type { Db } from '../db/database.js';
+import { HttpError } from '../http-error.js';
+import { bulletinsRepo, type BulletinRow } from './bulletins.repo.js';
+import { nextState, type BulletinAction } from './bulletins.transitions.js';
+import { communesRepo } from './communes.repo.js';
+import { plannerInputReader, toPlannerBulletin } from './planner-input.js';
+import type { Static } from 'typebox';
+import type { CreateBulletinBody } from './bulletins.schemas.js';
+
+type CreateInput = Static<typeof CreateBulletinBody>;
+/** How far ahead the quiet-hours guard looks for occurrences of a new bulletin. */
+const GUARD_DAYS = 8;
+
+export function toBulletinView(r: BulletinRow) {
+  return {
+    id: r.id,
+    communeId: r.commune_id,
+    title: r.title,
+    text: r.text,
+    level: r.level,
+    mediaSha256: r.media_sha256,
+    state: r.state,
+    targets: JSON.parse(r.targets) as { commune?: boolean; zoneIds?: string[]; unitIds?: string[] },
+    recurrence: JSON.parse(r.recurrence) as { days: number[]; windowIds?: string[]; pinnedTimes?: string[] },
+    repeat: { count: r.repeat_count, gapSeconds: r.repeat_gap_s },
+    validFrom: new Date(r.valid_from).toISOString(),
+    validUntil: new Date(r.valid_until).toISOString(),
+    volume: r.volume,
+    createdAt: r.created_at,
+    approvedAt: r.approved_at,
+    rejectedReason: r.rejected_reason,
+  };
+}
+
+function instant(value: string, field: string): number {
+  const ms = Date.parse(value);
+  if (!Number.isFinite(ms) || !/[zZ]|[+-]\d\d:?\d\d$/.test(value)) {
+    throw new HttpError(400, 'invalid-instant', `${field} must be an ISO 8601 date and time with its offset, such as 2026-11-22T05:00:00+07:00.`, field);
+  }
+  return ms;
+}
+
+export function bulletinsService(db: Db, onChange: () => void) {
+  const repo = bulletinsRepo(db);
+  const communes = communesRepo(db);
+  const reader = plannerInputReader(db);
+
+  /**
+   * Rule 1 at the API (the agent checks it again): plans the new bulletin, with those already
+   * approved, over its next days, and refuses it if any occurrence would sound outside the windows
+   * or collide with another pinned item. The planner is the one source of truth for both.
+   */
+  function guard(b: PlannerBulletin, now: number) {
+    const world = reader.world(b.communeId, now)!;
+    const unitIds = new Set(world.units.map((u) => u.id));
+    const zoneIds = new Set(world.zones.map((z) => z.id));
+    for (const id of b.targets.unitIds) if (!unitIds.has(id)) throw new HttpError(400, 'unknown-unit', `There is no unit ${id} in this commune.`, 'targets.unitIds');
+    for (const id of b.targets.zoneIds) if (!zoneIds.has(id)) throw new HttpError(400, 'unknown-zone', `There is no zone ${id} in this commune.`, 'targets.zoneIds');
+    const known = new Set(world.commune.windows.map((w) => w.id));
+    for (const z of world.zones) for (const w of z.windows ?? []) known.add(w.id);
+    for (const id of b.recurrence.windowIds ?? []) {
+      if (!known.has(id)) throw new HttpError(400, 'unknown-window', `There is no window ${id}; the windows are ${describeWindows(world.commune.windows)}.`, 'recurrence.windowIds');
+    }
+    const tz = world.commune.timeZone;
+    const first = toZoned(Math.max(now, b.validFrom), tz).date;
+    const last = toZoned(b.validUntil, tz).date;
+    for (let d = 0, date = first; d < GUARD_DAYS && date <= last; d++, date = addDays(date, 1)) {
+      if (!b.recurrence.days.includes(weekdayOf(date))) continue;
+      const result = planDay({ date, communes: [world.commune], zones: world.zones, units: world.units, bulletins: [...world.bulletins, b] });
+      const bad = result.overbooked.find((o) => o.bulletinId === b.id && ['outside-window', 'no-window', 'pinned-conflict'].includes(o.reason));
+      if (bad?.reason === 'pinned-conflict') throw new HttpError(409, 'pinned-conflict', `${bad.detail} Choose another time.`, 'recurrence.pinnedTimes');
+      if (bad) {
+        throw new HttpError(
+          400,
+          'outside-windows',
+          `Only an emergency may sound outside the broadcast windows (${describeWindows(world.commune.windows)}). ${bad.detail} Choose a time inside a window.`,
+          'recurrence.pinnedTimes',
+        );
+      }
+    }
+  }
+
+  return {
+    list: (limit = 200) => repo.list(limit).map(toBulletinView),
+    get(id: string) {
+      const row = repo.get(id);
+      if (!row) throw new HttpError(404, 'bulletin-not-found', `There is no bulletin ${id}.`);
+      return toBulletinView(row);
+    },
+    create(input: CreateInput, userId: number | null) {
+      const commune = input.communeId ? communes.get(input.communeId) : communes.only();
+      if (!commune) throw new HttpError(400, 'commune-required', input.communeId ? `There is no commune ${input.communeId}.` : 'Name the commune (communeId): there is more than one.', 'communeId');
+      const validFrom = instant(input.validFrom, 'validFrom');
+      const validUntil = instant(input.validUntil, 'validUntil');
+      if (validUntil <= validFrom) throw new HttpError(400, 'invalid-validity', 'validUntil must come after validFrom.', 'validUntil');
+      const targets = { commune: input.targets.commune ?? false, zoneIds: input.targets.zoneIds ?? [], unitIds: input.targets.unitIds ?? [] };
+      if (!targets.commune && targets.zoneIds.length === 0 && targets.unitIds.length === 0) {
+        throw new HttpError(400, 'no-targets', 'Choose where the bulletin airs: the whole commune, zones or units.', 'targets');
+      }
+      const media = reader.mediaRef(input.mediaSha256);
+      if (!media) throw new HttpError(400, 'unknown-media', 'The audio of this bulletin was not found; upload it first.', 'mediaSha256');
+      const now = Date.now();
+      const row = {
+        id: `b-${randomBytes(6).toString('hex')}`,
+        commune_id: commune.id,
+        title: input.title,
+        text: input.text ?? null,
+        level: input.level,
+        media_sha256: input.mediaSha256,
+        targets: JSON.stringify(targets),
+        recurrence: JSON.stringify(input.recurrence),
+        repeat_count: input.repeat?.count ?? 1,
+        repeat_gap_s: input.repeat?.gapSeconds ?? 0,
+        valid_from: validFrom,
+        valid_until: validUntil,
+        volume: input.volume ?? 80,
+        created_by: userId,
+        created_at: now,
+      };
+      guard(toPlannerBulletin({ ...row, state: 'approved', approved_at: now, rejected_reason: null }, media, now), now);
+      repo.insert(row);
+      return toBulletinView(repo.get(row.id)!);
+    },
+    transition(id: string, action: BulletinAction, userId: number | null, reason: string | null = null) {
+      const row = repo.get(id);
+      if (!row) throw new HttpError(404, 'bulletin-not-found', `There is no bulletin ${id}.`);
+      const to = nextState(action, row.state);
+      if (!to || !repo.setState(id, row.state, to, userId, reason)) {
+        throw new HttpError(409, 'invalid-transition', `A bulletin that is ${row.state} cannot be ${action === 'submit' ? 'submitted' : `${action}d`}.`);
+      }
+      if (to === 'approved' || row.state === 'approved' || row.state === 'on_air') onChange();
+      return toBulletinView(repo.get(id)!);
+    },
+  };
+}
+export type BulletinsService = ReturnType<typeof bulletinsService>;

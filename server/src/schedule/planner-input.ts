@@ -1,0 +1,75 @@
+// Reads what the pure planner needs from the database (DESIGN §4: plans are derived data).
+import type { MediaRef, PlannerBulletin, PlannerCommune, PlannerUnit, PlannerZone, WindowSpec } from '@loa/shared';
+import type { Db } from '../db/database.js';
+import { communesRepo } from './communes.repo.js';
+import { bulletinsRepo, type BulletinRow } from './bulletins.repo.js';
+import { PLANNED_STATES } from './bulletins.transitions.js';
+
+export interface CommuneWorld {
+  commune: PlannerCommune;
+  zones: PlannerZone[];
+  units: PlannerUnit[];
+  bulletins: PlannerBulletin[];
+}
+
+export function toPlannerBulletin(row: BulletinRow, media: MediaRef, approvedAt: number): PlannerBulletin {
+  return {
+    id: row.id,
+    communeId: row.commune_id,
+    title: row.title,
+    level: row.level,
+    approvedAt,
+    validFrom: row.valid_from,
+    validUntil: row.valid_until,
+    targets: { commune: false, zoneIds: [], unitIds: [], ...(JSON.parse(row.targets) as object) },
+    recurrence: JSON.parse(row.recurrence) as PlannerBulletin['recurrence'],
+    repeat: { count: row.repeat_count, gapSeconds: row.repeat_gap_s },
+    media,
+    volume: row.volume,
+  };
+}
+
+export function plannerInputReader(db: Db) {
+  const communes = communesRepo(db);
+  const bulletins = bulletinsRepo(db);
+  const zones = db.prepare('SELECT id, commune_id, windows FROM zones WHERE commune_id = ?');
+  const zoneUnits = db.prepare('SELECT zu.zone_id, zu.unit_id FROM zone_units zu JOIN zones z ON z.id = zu.zone_id WHERE z.commune_id = ?');
+  const units = db.prepare('SELECT id, commune_id FROM units WHERE commune_id = ? ORDER BY id');
+  const media = db.prepare('SELECT sha256, bytes, duration_ms FROM media WHERE sha256 = ?');
+
+  function mediaRef(sha: string | null): MediaRef | undefined {
+    if (!sha) return undefined;
+    const m = media.get(sha) as { sha256: string; bytes: number; duration_ms: number } | undefined;
+    return m ? { sha256: m.sha256, bytes: m.bytes, durationMs: m.duration_ms } : undefined;
+  }
+
+  function world(communeId: string, now: number): CommuneWorld | undefined {
+    const c = communes.get(communeId);
+    if (!c) return undefined;
+    const members = new Map<string, string[]>();
+    for (const r of zoneUnits.all(communeId) as Array<{ zone_id: string; unit_id: string }>) {
+      const list = members.get(r.zone_id) ?? [];
+      list.push(r.unit_id);
+      members.set(r.zone_id, list);
+    }
+    const planned: PlannerBulletin[] = [];
+    for (const row of bulletins.inStates(PLANNED_STATES, now)) {
+      if (row.commune_id !== communeId) continue;
+      const ref = mediaRef(row.media_sha256);
+      if (ref) planned.push(toPlannerBulletin(row, ref, row.approved_at ?? row.created_at));
+    }
+    return {
+      commune: { id: c.id, timeZone: c.timeZone, windows: c.windows },
+      zones: (zones.all(communeId) as Array<{ id: string; commune_id: string; windows: string | null }>).map((z) => ({
+        id: z.id,
+        communeId: z.commune_id,
+        unitIds: members.get(z.id) ?? [],
+        windows: z.windows ? (JSON.parse(z.windows) as WindowSpec[]) : null,
+      })),
+      units: (units.all(communeId) as Array<{ id: string; commune_id: string }>).map((u) => ({ id: u.id, communeId: u.commune_id })),
+      bulletins: planned,
+    };
+  }
+
+  return { world, mediaRef, communeIds: () => communes.list().map((c) => c.id) };
+}

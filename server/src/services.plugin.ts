@@ -1,0 +1,73 @@
+// Builds the feature services once and wires them to the bus. Features talk to each other only
+// through the small callbacks passed here, so the dependency picture stays visible in one file.
+import { join } from 'node:path';
+import fp from 'fastify-plugin';
+import { unitsService, type UnitsService } from './units/units.service.js';
+import { mediaService, type MediaService } from './media/media.service.js';
+import { mediaDistributor } from './media/distribution.js';
+import { findFfmpeg, FFMPEG_MISSING } from './media/ffmpeg.js';
+import { communesService } from './schedule/communes.service.js';
+import { bulletinsService, type BulletinsService } from './schedule/bulletins.service.js';
+import { plansService, type PlansService } from './schedule/plans.service.js';
+import { eventsService } from './events/events.service.js';
+import { loadOrCreateSigner, type Signer } from './keys/signing-key.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    signer: Signer;
+    services: {
+      units: UnitsService;
+      media: MediaService;
+      communes: ReturnType<typeof communesService>;
+      bulletins: BulletinsService;
+      plans: PlansService;
+      events: ReturnType<typeof eventsService>;
+      distribution: ReturnType<typeof mediaDistributor>;
+    };
+  }
+}
+
+export default fp(
+  async (app) => {
+    const { db, bus, config } = app;
+    const signer = loadOrCreateSigner(config.dataDir);
+    app.decorate('signer', signer);
+
+    const tools = findFfmpeg();
+    if (!tools) app.log.warn(`media: ${FFMPEG_MISSING} Until then uploads are refused.`);
+    const mediaDir = join(config.dataDir, 'media');
+
+    const plans = plansService(db, signer, bus, app.log.child({ name: 'plans' }));
+    const replan = () => plans.schedule();
+    const units = unitsService(db, app.log.child({ name: 'units' }));
+    const media = mediaService(db, mediaDir, tools);
+    const communes = communesService(db, replan);
+    const bulletins = bulletinsService(db, replan);
+    const events = eventsService(db, app.log.child({ name: 'events' }));
+    const distribution = mediaDistributor({
+      bus,
+      mediaDir,
+      chunkBytes: config.chunkBytes,
+      gatherMs: config.wantGatherMs,
+      sizeOf: media.sizeOf,
+      unitExists: (id) => db.prepare('SELECT 1 FROM units WHERE id = ?').get(id) !== undefined,
+      log: app.log.child({ name: 'media' }),
+    });
+
+    communes.ensureDefault(config.timeZone);
+    units.attach(bus, () => undefined);
+    events.attach(bus, () => undefined);
+    bus.on('media-want', (t, payload) => {
+      if (t.kind === 'media-want') distribution.onWant(t.sha256, payload);
+    });
+
+    app.decorate('services', { units, media, communes, bulletins, plans, events, distribution });
+    await plans.replanAll();
+
+    app.addHook('onClose', async () => {
+      await plans.idle();
+      await distribution.drain();
+    });
+  },
+  { name: 'services', dependencies: ['db', 'broker'] },
+);

@@ -1,0 +1,50 @@
+import Type from 'typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { CreateUnitBody, CreatedUnit, UnitParams, UnitView } from './units.schemas.js';
+
+const routes: FastifyPluginAsyncTypebox = async (app) => {
+  const units = app.services.units;
+
+  app.get('/api/units', { schema: { response: { 200: Type.Object({ units: Type.Array(UnitView) }) } } }, async () => ({ units: units.list() }));
+
+  app.get('/api/units/:id', { schema: { params: UnitParams, response: { 200: UnitView } } }, async (req) => units.get(req.params.id));
+
+  app.post('/api/units', { schema: { body: CreateUnitBody, response: { 201: CreatedUnit } } }, async (req, reply) => {
+    const { unit, secret } = units.create(req.body);
+    app.services.plans.schedule();
+    return reply.code(201).send({
+      unit,
+      secret,
+      mqtt: { username: unit.id, clientId: `loa-unit-${unit.id}` },
+      serverPublicKey: app.signer.publicKeyPem,
+    });
+  });
+
+  app.get(
+    '/api/units/:id/play-log',
+    {
+      schema: {
+        params: UnitParams,
+        querystring: Type.Object({
+          from: Type.Optional(Type.Integer({ minimum: 0, description: 'ms since the epoch' })),
+          to: Type.Optional(Type.Integer({ minimum: 0 })),
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000 })),
+        }),
+        response: { 200: Type.Object({ entries: Type.Array(Type.Record(Type.String(), Type.Unknown())) }) },
+      },
+    },
+    async (req) => {
+      units.get(req.params.id);
+      const { from = 0, to = Number.MAX_SAFE_INTEGER, limit = 1000 } = req.query;
+      return { entries: app.services.events.playLog(req.params.id, from, to, limit) as Array<Record<string, unknown>> };
+    },
+  );
+
+  app.get('/api/units/:id/plan', { schema: { params: UnitParams } }, async (req, reply) => {
+    units.get(req.params.id);
+    const body = app.services.plans.body(req.params.id);
+    if (!body) return reply.code(404).send({ error: 'no-plan', message: 'No plan has been published for this unit yet.' });
+    return body;
+  });
+};
+export default routes;

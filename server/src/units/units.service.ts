@@ -1,0 +1,86 @@
+// Rules about units: creation with a one-time secret, and their online state from MQTT.
+import { randomBytes } from 'node:crypto';
+import type { FastifyBaseLogger } from 'fastify';
+import { StatusMessage, TelemetryMessage, decoder } from '@loa/shared';
+import type { Db } from '../db/database.js';
+import type { Bus } from '../broker/bus.js';
+import { HttpError } from '../http-error.js';
+import { unitsRepo, type UnitRow } from './units.repo.js';
+import { hashUnitSecret, newUnitSecret } from './units.secrets.js';
+import { communesRepo } from '../schedule/communes.repo.js';
+
+const statusDecoder = decoder(StatusMessage);
+const telemetryDecoder = decoder(TelemetryMessage);
+
+export function toUnitView(row: UnitRow, publishedPlanVersion: number | null) {
+  return {
+    id: row.id,
+    communeId: row.commune_id,
+    villageId: row.village_id,
+    name: row.name,
+    online: row.online === 1,
+    statusSince: row.status_since,
+    lastSeen: row.last_seen,
+    agentVersion: row.agent_version,
+    reportedPlanVersion: row.reported_plan_version,
+    publishedPlanVersion,
+    telemetry: row.last_telemetry ? (JSON.parse(row.last_telemetry) as Record<string, unknown>) : null,
+  };
+}
+
+export function unitsService(db: Db, log: FastifyBaseLogger) {
+  const repo = unitsRepo(db);
+  const communes = communesRepo(db);
+  const planVersion = db.prepare('SELECT version FROM plans WHERE unit_id = ?');
+  const published = (id: string) => (planVersion.get(id) as { version: number } | undefined)?.version ?? null;
+
+  return {
+    list: () => repo.list().map((r) => toUnitView(r, published(r.id))),
+    get(id: string) {
+      const row = repo.get(id);
+      if (!row) throw new HttpError(404, 'unit-not-found', `There is no unit ${id}.`);
+      return toUnitView(row, published(id));
+    },
+    create(input: { id?: string; name: string; communeId?: string; villageId?: string }) {
+      const commune = input.communeId ? communes.get(input.communeId) : communes.only();
+      if (!commune) {
+        throw new HttpError(400, 'commune-required', input.communeId
+          ? `There is no commune ${input.communeId}.`
+          : 'Name the commune of this unit (communeId): there is more than one.');
+      }
+      const id = input.id ?? `unit-${randomBytes(4).toString('hex')}`;
+      if (repo.get(id)) throw new HttpError(409, 'unit-exists', `A unit with id ${id} already exists; choose another id.`);
+      const secret = newUnitSecret();
+      repo.insert({ id, communeId: commune.id, villageId: input.villageId ?? null, name: input.name, secretHash: hashUnitSecret(secret), createdAt: Date.now() });
+      return { unit: toUnitView(repo.get(id)!, null), secret };
+    },
+    /** Wires the unit topics of the bus: retained status (and the broker's will), telemetry. */
+    attach(bus: Bus, onChange: (unitId: string) => void) {
+      bus.on('unit:status', (t, payload) => {
+        if (t.kind !== 'unit') return;
+        if (payload.length === 0) return; // a cleared retained message
+        const msg = statusDecoder.decode(payload);
+        if (!msg.ok) return log.warn({ unit: t.unit, reason: msg.error }, 'units: dropped status');
+        if (!repo.get(t.unit)) return;
+        const now = Date.now();
+        repo.setStatus({
+          id: t.unit,
+          online: msg.value.online,
+          since: msg.value.since ?? now,
+          now,
+          agentVersion: msg.value.agentVersion ?? null,
+          planVersion: msg.value.scheduleVersion ?? null,
+        });
+        onChange(t.unit);
+      });
+      bus.on('unit:telemetry', (t, payload) => {
+        if (t.kind !== 'unit') return;
+        const msg = telemetryDecoder.decode(payload);
+        if (!msg.ok) return log.warn({ unit: t.unit, reason: msg.error }, 'units: dropped telemetry');
+        if (!repo.get(t.unit)) return;
+        repo.setTelemetry(t.unit, Date.now(), JSON.stringify(msg.value));
+      });
+    },
+  };
+}
+export type UnitsService = ReturnType<typeof unitsService>;
