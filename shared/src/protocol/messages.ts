@@ -8,11 +8,7 @@ const Sha256 = Type.String({ pattern: '^[0-9a-f]{64}$' });
 /** An instant as milliseconds since the Unix epoch (UTC): exact, and no time-zone parsing on a board. */
 const Instant = Type.Integer({ minimum: 0 });
 
-export const Level = Type.Union([
-  Type.Literal('ordinary'),
-  Type.Literal('priority'),
-  Type.Literal('emergency'),
-]);
+export const Level = Type.Union([Type.Literal('ordinary'), Type.Literal('priority'), Type.Literal('emergency')]);
 export type Level = Static<typeof Level>;
 
 // ── units/{id}/status (retained; the will is `{online:false}`) ─────────────────────────────────

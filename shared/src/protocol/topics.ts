@@ -27,8 +27,7 @@ export const topics = {
   time: (unit: string) => `${TOPIC_PREFIX}units/${unit}/time`,
   timeReply: (unit: string) => `${TOPIC_PREFIX}units/${unit}/time/reply`,
   mediaWant: (sha256: string) => `${TOPIC_PREFIX}media/${sha256}/want`,
-  mediaChunk: (sha256: string, index: number, count: number) =>
-    `${TOPIC_PREFIX}media/${sha256}/${index}/${count}`,
+  mediaChunk: (sha256: string, index: number, count: number) => `${TOPIC_PREFIX}media/${sha256}/${index}/${count}`,
   /** Subscription filter for every chunk of one media file. */
   mediaChunks: (sha256: string) => `${TOPIC_PREFIX}media/${sha256}/+/+`,
   live: (session: string) => `${TOPIC_PREFIX}live/${session}`,
@@ -45,15 +44,7 @@ export const serverSubscriptions = [
 ] as const;
 
 export type UnitTopicKind =
-  | 'status'
-  | 'telemetry'
-  | 'events'
-  | 'events/ack'
-  | 'plan'
-  | 'cmd'
-  | 'cmd/ack'
-  | 'time'
-  | 'time/reply';
+  'status' | 'telemetry' | 'events' | 'events/ack' | 'plan' | 'cmd' | 'cmd/ack' | 'time' | 'time/reply';
 
 const UNIT_KINDS = new Set<string>([
   'status',
