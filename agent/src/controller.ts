@@ -1,0 +1,264 @@
+// Starts and stops the agent's parts, in order, and wires them together. Nothing happens in a
+// constructor: `start()` does the I/O, `stop()` undoes it, so tests can run several agents in one
+// process and `main.ts` can stop cleanly on SIGTERM.
+import { mkdir } from 'node:fs/promises';
+import { topics, type PlanBody, type StatusMessage } from '@loa/shared';
+import { systemClock, type Clock } from './clock/clock.js';
+import { parseSink, type AgentConfig } from './config/config.js';
+import { createLogger, type Logger } from './log.js';
+import { MqttLink } from './mqtt/link.js';
+import { loadTrustedKeys } from './plan/keys.js';
+import { PlanStore } from './plan/plan-store.js';
+import { MediaStore } from './cache/media-store.js';
+import { MediaFetcher } from './cache/media-fetcher.js';
+import { mediaNeeded } from './cache/needed.js';
+import { EventQueue } from './events/event-queue.js';
+import { EventPublisher } from './events/event-publisher.js';
+import { PlayedRecord } from './scheduler/played-record.js';
+import { Scheduler } from './scheduler/scheduler.js';
+import { Player } from './player/player.js';
+import { findFfmpeg } from './player/ffmpeg.js';
+import { createSink, type Sink } from './player/sinks/index.js';
+import { UnitState } from './state/unit-state.js';
+import { Commands, type CommandHandlers } from './commands/commands.js';
+import { Telemetry } from './health/telemetry.js';
+import { agentVersion } from './version.js';
+
+export interface Tuning {
+  prepareLeadMs?: number;
+  wantIntervalMs?: number;
+  eventsResendMs?: number;
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+export interface ControllerOptions {
+  config: AgentConfig;
+  clock?: Clock;
+  log?: Logger;
+  /** Replaces the sink named in the config (tests). */
+  sink?: Sink;
+  /** Replaces the ffmpeg lookup; null means "not installed" (tests). */
+  ffmpeg?: string | null;
+  tuning?: Tuning;
+}
+
+/** Unused media and partial downloads are removed after this long. */
+const PRUNE_AFTER_MS = 7 * 24 * 3600_000;
+const HOUSEKEEPING_MS = 60_000;
+
+interface Parts {
+  link: MqttLink;
+  plans: PlanStore;
+  store: MediaStore;
+  fetcher: MediaFetcher;
+  events: EventQueue;
+  publisher: EventPublisher;
+  record: PlayedRecord;
+  scheduler: Scheduler;
+  state: UnitState;
+  commands: Commands;
+  telemetry: Telemetry;
+}
+
+export class Controller {
+  private p: Parts | undefined;
+  private connectedSince: number | undefined;
+  private housekeeping: NodeJS.Timeout | undefined;
+
+  constructor(private readonly opts: ControllerOptions) {}
+
+  /** The running parts, for tests and for the command handlers. */
+  get parts(): Parts {
+    if (!this.p) throw new Error('the agent is not started');
+    return this.p;
+  }
+
+  async start(): Promise<void> {
+    const { config, tuning = {} } = this.opts;
+    const clock = this.opts.clock ?? systemClock;
+    const log = this.opts.log ?? createLogger();
+    const { unit, dataDir } = config;
+    await mkdir(dataDir, { recursive: true });
+    const keys = await loadTrustedKeys(config.serverKey);
+
+    const events = new EventQueue(dataDir, clock, log.child('events'));
+    await events.start();
+    const state = new UnitState(dataDir, log.child('state'));
+    await state.start();
+    const record = new PlayedRecord(dataDir, log.child('scheduler'));
+    await record.start(clock.now());
+    const store = new MediaStore(dataDir);
+    await store.start();
+
+    const ffmpeg = this.opts.ffmpeg === null ? undefined : (this.opts.ffmpeg ?? findFfmpeg());
+    const sink =
+      this.opts.sink ??
+      createSink(
+        parseSink(config.sink),
+        () => ffmpeg,
+        () => clock.now(),
+      );
+    const player = new Player({ sink, ffmpeg, clock, log: log.child('player') });
+    player.start();
+
+    const link = new MqttLink({
+      url: config.server,
+      unit,
+      secret: config.secret,
+      will: { topic: topics.status(unit), payload: JSON.stringify({ online: false } satisfies StatusMessage) },
+      log: log.child('mqtt'),
+      minBackoffMs: tuning.minBackoffMs,
+      maxBackoffMs: tuning.maxBackoffMs,
+    });
+    // First on every connect: the server learns the unit is back before anything else arrives.
+    link.onConnect(() => {
+      this.connectedSince = clock.now();
+      return this.publishStatus();
+    });
+
+    const scheduler = new Scheduler({
+      clock,
+      player,
+      media: store,
+      events,
+      record,
+      log: log.child('scheduler'),
+      gain: (item) => state.gain(item),
+      prepareLeadMs: tuning.prepareLeadMs,
+    });
+    const fetcher = new MediaFetcher({
+      unit,
+      store,
+      link,
+      events,
+      clock,
+      log: log.child('cache'),
+      wantIntervalMs: tuning.wantIntervalMs,
+    });
+    fetcher.onReady(() => scheduler.mediaReady());
+    const plans = new PlanStore({
+      dataDir,
+      unit,
+      keys,
+      clock,
+      log: log.child('plan'),
+      onPlan: (plan) => this.onPlan(plan),
+    });
+    const publisher = new EventPublisher({
+      unit,
+      queue: events,
+      link,
+      log: log.child('events'),
+      resendMs: tuning.eventsResendMs,
+    });
+    const commands = new Commands({
+      unit,
+      dataDir,
+      keys,
+      clock,
+      link,
+      log: log.child('commands'),
+      handlers: this.handlers(),
+    });
+    const telemetry = new Telemetry({
+      unit,
+      dataDir,
+      intervalS: config.telemetryIntervalS,
+      agentVersion: agentVersion(),
+      link,
+      clock,
+      log: log.child('health'),
+      snapshot: () => ({
+        volume: state.volume,
+        muted: state.muted,
+        playing: scheduler.playing,
+        planVersion: plans.version,
+        cacheBytes: store.cacheBytes,
+      }),
+    });
+    this.p = { link, plans, store, fetcher, events, publisher, record, scheduler, state, commands, telemetry };
+
+    link.subscribe(topics.plan(unit), (_t, payload) => void plans.receive(payload));
+    publisher.start();
+    fetcher.start();
+    scheduler.start();
+    await commands.start();
+    telemetry.start();
+    // The stored plan first: a unit that boots with no link plays from its cache (rule 6).
+    await plans.start();
+    link.start();
+    this.housekeeping = setInterval(() => void this.refreshNeeds(), HOUSEKEEPING_MS);
+    log.info(`agent ${agentVersion()} started: unit ${unit}, sink ${sink.name}, data in ${dataDir}`);
+  }
+
+  async stop(): Promise<void> {
+    const p = this.p;
+    if (!p) return;
+    clearInterval(this.housekeeping);
+    p.telemetry.stop();
+    await p.commands.stop();
+    p.fetcher.stop();
+    await p.plans.stop();
+    // The item playing ends as `preempted` (agent stopping); try to send that before leaving.
+    await p.scheduler.stop();
+    p.publisher.stop();
+    await p.publisher.flush(false);
+    const offline: StatusMessage = { online: false };
+    await p.link.stop({ topic: topics.status(this.opts.config.unit), payload: JSON.stringify(offline) });
+    await p.events.stop();
+    await p.record.stop();
+    this.p = undefined;
+  }
+
+  private onPlan(plan: PlanBody): void {
+    const p = this.parts;
+    p.scheduler.setPlan(plan);
+    void this.refreshNeeds();
+    void this.publishStatus();
+  }
+
+  /** Wants what the plan still needs, and lets go of media no plan has needed for a week. */
+  private async refreshNeeds(): Promise<void> {
+    const p = this.p;
+    const plan = p?.plans.current;
+    if (!p || !plan) return;
+    const now = (this.opts.clock ?? systemClock).now();
+    await p.fetcher.setNeeded(mediaNeeded(plan, now, (id) => p.record.has(id)));
+    const keep = new Set(plan.items.map((i) => i.media.sha256));
+    // File ages are wall-clock, whatever clock the scheduler runs on.
+    await p.store.prune(keep, PRUNE_AFTER_MS, Date.now()).catch(() => undefined);
+  }
+
+  private async publishStatus(): Promise<void> {
+    const p = this.p;
+    if (!p) return;
+    const status: StatusMessage = {
+      online: true,
+      agentVersion: agentVersion(),
+      scheduleVersion: p.plans.version,
+      since: this.connectedSince ?? Date.now(),
+    };
+    await p.link.publishJson(topics.status(this.opts.config.unit), status, { qos: 1, retain: true });
+  }
+
+  private handlers(): CommandHandlers {
+    return {
+      volume: async (args) => {
+        const v = args.volume;
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 100)
+          throw new Error('args.volume must be an integer 0–100');
+        await this.parts.state.update({ volume: v });
+      },
+      mute: () => this.parts.state.update({ muted: true }),
+      unmute: () => this.parts.state.update({ muted: false }),
+      stop: () => {
+        this.parts.scheduler.stopCurrent('stopped by command');
+      },
+      resync: async () => {
+        await this.publishStatus();
+        await this.parts.fetcher.resync();
+      },
+    };
+  }
+}

@@ -1,0 +1,99 @@
+// One ffmpeg process decoding a media file to the agent's PCM format on its stdout. It is started
+// ahead of the item's instant and held by backpressure: nobody reads its stdout until the instant,
+// the pipe fills, and ffmpeg waits with the first seconds of audio ready (issue 7 wants 20 ms).
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import { SAMPLE_RATE } from './pcm.js';
+
+export interface DecoderExit {
+  code: number | null;
+  error?: string;
+}
+
+export class Decoder {
+  private readonly child: ChildProcessByStdio<null, Readable, Readable>;
+  private stderrTail = '';
+  private ended = false;
+  private wake: (() => void) | undefined;
+  readonly exited: Promise<DecoderExit>;
+
+  constructor(ffmpeg: string, file: string) {
+    this.child = spawn(
+      ffmpeg,
+      [
+        '-nostdin',
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-i',
+        file,
+        '-map',
+        '0:a:0',
+        '-ac',
+        '1',
+        '-ar',
+        String(SAMPLE_RATE),
+        '-f',
+        's16le',
+        '-acodec',
+        'pcm_s16le',
+        'pipe:1',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    this.child.stderr.on('data', (d: Buffer) => {
+      this.stderrTail = (this.stderrTail + d.toString('utf8')).slice(-400);
+    });
+    const stdout = this.child.stdout;
+    // Paused mode: data stays in the pipe until `read`, which is what holds ffmpeg back.
+    stdout.on('readable', () => this.poke());
+    stdout.on('end', () => {
+      this.ended = true;
+      this.poke();
+    });
+    stdout.on('error', () => {
+      this.ended = true;
+      this.poke();
+    });
+    this.exited = new Promise((resolve) => {
+      this.child.on('error', (err) => {
+        this.ended = true;
+        this.poke();
+        resolve({ code: null, error: err.message });
+      });
+      this.child.on('close', (code, signal) => {
+        this.ended = true;
+        this.poke();
+        const detail = this.stderrTail.trim();
+        if (code === 0) resolve({ code });
+        else
+          resolve({
+            code,
+            error: `ffmpeg ${signal ? `killed by ${signal}` : `exited with code ${code}`}${detail ? `: ${detail}` : ''}`,
+          });
+      });
+    });
+  }
+
+  /** Up to `bytes` bytes of PCM (exactly `bytes` until the end), or null at the end. */
+  async read(bytes: number): Promise<Buffer | null> {
+    const stdout = this.child.stdout;
+    for (;;) {
+      const chunk = (stdout.read(bytes) as Buffer | null) ?? (this.ended ? (stdout.read() as Buffer | null) : null);
+      if (chunk) return chunk;
+      if (this.ended || stdout.readableEnded) return null;
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+  }
+
+  kill(): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+    this.child.stdout.destroy();
+  }
+
+  private poke(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+}
