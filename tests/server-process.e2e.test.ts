@@ -27,7 +27,11 @@ describe('the server process', () => {
   it('prints the first admin login once, serves the API, and exits cleanly on SIGTERM', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'loa-main-'));
     const first = startServerProcess(dataDir);
-    const url = await waitFor('the start banner', () => /Loa is running: (http:\/\/localhost:\d+\/)/.exec(first.output())?.[1], 30_000);
+    const url = await waitFor(
+      'the start banner',
+      () => /Loa is running: (http:\/\/localhost:\d+\/)/.exec(first.output())?.[1],
+      30_000,
+    );
     const password = /with password: (\S+)/.exec(first.output())?.[1];
     expect(password).toBeDefined();
     expect(first.output()).toMatch(/embedded MQTT broker on port \d+/);
@@ -50,7 +54,10 @@ describe('the server process', () => {
   }, 60_000);
 
   it('refuses to start with a clear message when the configuration is wrong', async () => {
-    const bad = startServerProcess(mkdtempSync(join(tmpdir(), 'loa-main-')), { PORT: 'eighty', TZ: 'Asia/Ho_Chi_Minh' });
+    const bad = startServerProcess(mkdtempSync(join(tmpdir(), 'loa-main-')), {
+      PORT: 'eighty',
+      TZ: 'Asia/Ho_Chi_Minh',
+    });
     expect(await bad.exited).toBe(2);
     expect(bad.output()).toMatch(/Loa cannot start: PORT must be a whole number/);
   });

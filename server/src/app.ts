@@ -14,7 +14,9 @@ import servicesPlugin from './services.plugin.js';
 import authRoutes from './auth/auth.routes.js';
 import unitsRoutes from './units/units.routes.js';
 import mediaRoutes from './media/media.routes.js';
-import scheduleRoutes from './schedule/schedule.routes.js';
+import communesRoutes from './schedule/communes.routes.js';
+import zonesRoutes from './schedule/zones.routes.js';
+import bulletinsRoutes from './schedule/bulletins.routes.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -27,7 +29,10 @@ export const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url
 export async function buildApp(config: Config, opts: FastifyServerOptions = {}): Promise<FastifyInstance> {
   mkdirSync(config.dataDir, { recursive: true });
   const app = Fastify({
-    logger: { level: config.logLevel, redact: ['req.headers.cookie', 'req.headers.authorization', 'res.headers["set-cookie"]'] },
+    logger: {
+      level: config.logLevel,
+      redact: ['req.headers.cookie', 'req.headers.authorization', 'res.headers["set-cookie"]'],
+    },
     bodyLimit: 1024 * 1024,
     ...opts,
   }).withTypeProvider<TypeBoxTypeProvider>();
@@ -36,20 +41,37 @@ export async function buildApp(config: Config, opts: FastifyServerOptions = {}):
 
   app.setErrorHandler((err, req, reply) => {
     if (err instanceof HttpError) {
-      return reply.code(err.statusCode).send({ error: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) });
+      return reply
+        .code(err.statusCode)
+        .send({ error: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) });
     }
-    const e = err as Error & { validation?: Array<{ instancePath?: string; message?: string }>; statusCode?: number; code?: string };
+    const e = err as Error & {
+      validation?: Array<{ instancePath?: string; message?: string }>;
+      statusCode?: number;
+      code?: string;
+    };
     if (e.validation) {
       const first = e.validation[0];
       const field = (first?.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.') || undefined;
-      return reply.code(400).send({ error: 'invalid-request', message: `${field ?? 'The request'} ${first?.message ?? 'is invalid'}.`, ...(field ? { field } : {}) });
+      return reply.code(400).send({
+        error: 'invalid-request',
+        message: `${field ?? 'The request'} ${first?.message ?? 'is invalid'}.`,
+        ...(field ? { field } : {}),
+      });
     }
     if (e.code === 'FST_REQ_FILE_TOO_LARGE' || e.statusCode === 413) {
-      return reply.code(413).send({ error: 'upload-too-large', message: 'The file is larger than the server accepts. Shorten or compress it and upload it again.' });
+      return reply.code(413).send({
+        error: 'upload-too-large',
+        message: 'The file is larger than the server accepts. Shorten or compress it and upload it again.',
+      });
     }
-    if (e.statusCode && e.statusCode < 500) return reply.code(e.statusCode).send({ error: e.code ?? 'bad-request', message: e.message });
+    if (e.statusCode && e.statusCode < 500)
+      return reply.code(e.statusCode).send({ error: e.code ?? 'bad-request', message: e.message });
     req.log.error({ err }, 'unhandled error');
-    return reply.code(500).send({ error: 'internal', message: 'Something went wrong on the server. Try again; if it persists, tell the technician.' });
+    return reply.code(500).send({
+      error: 'internal',
+      message: 'Something went wrong on the server. Try again; if it persists, tell the technician.',
+    });
   });
 
   await app.register(dbPlugin);
@@ -63,18 +85,27 @@ export async function buildApp(config: Config, opts: FastifyServerOptions = {}):
     broker: app.embeddedBroker ? 'embedded' : 'external',
     mqttConnected: app.bus.connected,
   }));
-  app.get('/api/server-key', { config: { public: true } }, async () => ({ kid: app.signer.kid, publicKey: app.signer.publicKeyPem }));
+  app.get('/api/server-key', { config: { public: true } }, async () => ({
+    kid: app.signer.kid,
+    publicKey: app.signer.publicKeyPem,
+  }));
 
   await app.register(authRoutes);
   await app.register(unitsRoutes);
   await app.register(mediaRoutes);
-  await app.register(scheduleRoutes);
+  await app.register(communesRoutes);
+  await app.register(zonesRoutes);
+  await app.register(bulletinsRoutes);
 
   if (existsSync(WEB_DIST)) {
     await app.register(fastifyStatic, { root: WEB_DIST, prefix: '/' });
   } else {
     app.get('/', async (_req, reply) =>
-      reply.type('text/html; charset=utf-8').send('<!doctype html><meta charset="utf-8"><title>Loa</title><p>Loa server is running. Build the web app with <code>npm run build -w web</code>.</p>'),
+      reply
+        .type('text/html; charset=utf-8')
+        .send(
+          '<!doctype html><meta charset="utf-8"><title>Loa</title><p>Loa server is running. Build the web app with <code>npm run build -w web</code>.</p>',
+        ),
     );
   }
   return app;

@@ -39,11 +39,15 @@ function intVar(env: Env, name: string, fallback: number, min: number, max: numb
 export function loadConfig(env: Env = process.env): Config {
   const timeZone = env.TZ && env.TZ !== '' ? env.TZ : DEFAULT_TIME_ZONE;
   if (!isTimeZone(timeZone)) {
-    throw new ConfigError(`TZ ${JSON.stringify(timeZone)} is not a time zone; use an IANA name such as Asia/Ho_Chi_Minh`);
+    throw new ConfigError(
+      `TZ ${JSON.stringify(timeZone)} is not a time zone; use an IANA name such as Asia/Ho_Chi_Minh`,
+    );
   }
   const mqttUrl = env.MQTT_URL && env.MQTT_URL !== '' ? env.MQTT_URL : undefined;
   if (mqttUrl && !/^(mqtts?|tcp|tls):\/\/[^/]+/.test(mqttUrl)) {
-    throw new ConfigError(`MQTT_URL must look like mqtt://host:1883 or mqtts://host:8883, got ${JSON.stringify(mqttUrl)}`);
+    throw new ConfigError(
+      `MQTT_URL must look like mqtt://host:1883 or mqtts://host:8883, got ${JSON.stringify(mqttUrl)}`,
+    );
   }
   const logLevel = env.LOG_LEVEL ?? 'info';
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {

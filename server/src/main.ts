@@ -16,7 +16,9 @@ async function main() {
   const app = await buildApp(config);
   await app.listen({ port: config.port, host: config.host });
   const port = (app.server.address() as { port: number }).port;
-  const mqtt = app.embeddedBroker ? `embedded MQTT broker on port ${app.embeddedBroker.port}` : `external MQTT broker ${config.mqttUrl}`;
+  const mqtt = app.embeddedBroker
+    ? `embedded MQTT broker on port ${app.embeddedBroker.port}`
+    : `external MQTT broker ${config.mqttUrl}`;
   const lines = [``, `Loa is running: http://localhost:${port}/  (${mqtt}; data in ${config.dataDir})`];
   if (app.firstAdmin) {
     lines.push(

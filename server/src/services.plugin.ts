@@ -6,7 +6,10 @@ import { unitsService, type UnitsService } from './units/units.service.js';
 import { mediaService, type MediaService } from './media/media.service.js';
 import { mediaDistributor } from './media/distribution.js';
 import { findFfmpeg, FFMPEG_MISSING } from './media/ffmpeg.js';
-import { communesService } from './schedule/communes.service.js';
+import { communesService, type CommunesService } from './schedule/communes.service.js';
+import { zonesService } from './schedule/zones.service.js';
+import { timelineService } from './schedule/timeline.service.js';
+import { startScheduleJobs } from './schedule/jobs.js';
 import { bulletinsService, type BulletinsService } from './schedule/bulletins.service.js';
 import { plansService, type PlansService } from './schedule/plans.service.js';
 import { eventsService } from './events/events.service.js';
@@ -18,7 +21,9 @@ declare module 'fastify' {
     services: {
       units: UnitsService;
       media: MediaService;
-      communes: ReturnType<typeof communesService>;
+      communes: CommunesService;
+      zones: ReturnType<typeof zonesService>;
+      timeline: ReturnType<typeof timelineService>;
       bulletins: BulletinsService;
       plans: PlansService;
       events: ReturnType<typeof eventsService>;
@@ -42,6 +47,8 @@ export default fp(
     const units = unitsService(db, app.log.child({ name: 'units' }));
     const media = mediaService(db, mediaDir, tools);
     const communes = communesService(db, replan);
+    const zones = zonesService(db, communes, replan);
+    const timeline = timelineService(db);
     const bulletins = bulletinsService(db, replan);
     const events = eventsService(db, app.log.child({ name: 'events' }));
     const distribution = mediaDistributor({
@@ -61,10 +68,12 @@ export default fp(
       if (t.kind === 'media-want') distribution.onWant(t.sha256, payload);
     });
 
-    app.decorate('services', { units, media, communes, bulletins, plans, events, distribution });
+    app.decorate('services', { units, media, communes, zones, timeline, bulletins, plans, events, distribution });
     await plans.replanAll();
+    const stopJobs = startScheduleJobs(db, plans, config.timeZone, app.log.child({ name: 'jobs' }));
 
     app.addHook('onClose', async () => {
+      await stopJobs();
       await plans.idle();
       await distribution.drain();
     });

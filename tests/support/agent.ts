@@ -16,15 +16,36 @@ export interface AgentProcess {
   kill(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export function startAgent(opts: { mqttUrl: string; unit: string; secret: string; serverKeyPem: string; dataDir?: string }): AgentProcess {
+export function startAgent(opts: {
+  mqttUrl: string;
+  unit: string;
+  secret: string;
+  serverKeyPem: string;
+  dataDir?: string;
+}): AgentProcess {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'loa-agent-'));
   const sinkDir = join(dataDir, 'sink');
   const keyFile = join(dataDir, 'server-key.pem');
   writeFileSync(keyFile, opts.serverKeyPem);
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', join(ROOT, 'agent/src/main.ts'), '--server', opts.mqttUrl, '--unit', opts.unit, '--secret', opts.secret,
-      '--data-dir', dataDir, '--sink', `file:${sinkDir}`, '--server-key', keyFile],
+    [
+      '--import',
+      'tsx',
+      join(ROOT, 'agent/src/main.ts'),
+      '--server',
+      opts.mqttUrl,
+      '--unit',
+      opts.unit,
+      '--secret',
+      opts.secret,
+      '--data-dir',
+      dataDir,
+      '--sink',
+      `file:${sinkDir}`,
+      '--server-key',
+      keyFile,
+    ],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const lines: string[] = [];

@@ -4,7 +4,18 @@ import { join } from 'node:path';
 
 export function makeTone(dir: string, seconds: number, name = 'tone.mp3', frequency = 440): string {
   const out = join(dir, name);
-  execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', `sine=frequency=${frequency}:duration=${seconds}`, '-ac', '1', out]);
+  execFileSync('ffmpeg', [
+    '-v',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    `sine=frequency=${frequency}:duration=${seconds}`,
+    '-ac',
+    '1',
+    out,
+  ]);
   return out;
 }
 
@@ -16,6 +27,14 @@ export function makeVietnameseSpeech(dir: string, text: string, name = 'speech.w
 
 /** Duration of an audio file in ms, measured by ffprobe from its samples. */
 export function durationMs(file: string): number {
-  const out = execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', file]).toString();
+  const out = execFileSync('ffprobe', [
+    '-v',
+    'error',
+    '-show_entries',
+    'format=duration',
+    '-of',
+    'csv=p=0',
+    file,
+  ]).toString();
   return Math.round(Number(out.trim()) * 1000);
 }

@@ -23,7 +23,10 @@ function Login({ onDone }: { onDone: () => void }) {
     e.preventDefault();
     const form = new FormData(e.currentTarget as HTMLFormElement);
     try {
-      await api('/api/auth/login', { method: 'POST', body: JSON.stringify({ username: form.get('username'), password: form.get('password') }) });
+      await api('/api/auth/login', {
+        method: 'POST',
+        body: JSON.stringify({ username: form.get('username'), password: form.get('password') }),
+      });
       onDone();
     } catch {
       setError('Sai tên đăng nhập hoặc mật khẩu. / Wrong user name or password.');
@@ -46,7 +49,10 @@ function Login({ onDone }: { onDone: () => void }) {
 function Units() {
   const [units, setUnits] = useState<Unit[]>([]);
   useEffect(() => {
-    const load = () => api<{ units: Unit[] }>('/api/units').then((r) => setUnits(r.units)).catch(() => undefined);
+    const load = () =>
+      api<{ units: Unit[] }>('/api/units')
+        .then((r) => setUnits(r.units))
+        .catch(() => undefined);
     load();
     const t = setInterval(load, 2000);
     return () => clearInterval(t);
@@ -62,7 +68,9 @@ function Units() {
       <tbody>
         {units.map((u) => (
           <tr key={u.id}>
-            <td>{u.name} ({u.id})</td>
+            <td>
+              {u.name} ({u.id})
+            </td>
             <td>{u.online ? 'Trực tuyến / online' : 'Mất kết nối / offline'}</td>
           </tr>
         ))}
@@ -74,7 +82,10 @@ function Units() {
 function App() {
   const [signedIn, setSignedIn] = useState<boolean | null>(null);
   useEffect(() => {
-    api('/api/auth/me').then(() => setSignedIn(true), () => setSignedIn(false));
+    api('/api/auth/me').then(
+      () => setSignedIn(true),
+      () => setSignedIn(false),
+    );
   }, []);
   return (
     <main>

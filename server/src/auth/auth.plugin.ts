@@ -69,7 +69,9 @@ export default fp(
       }
       if (!req.url.startsWith('/api/') || req.routeOptions.config?.public) return;
       if (!req.user) {
-        return reply.code(401).send({ error: 'unauthenticated', message: 'Sign in first: your session is missing or has expired.' });
+        return reply
+          .code(401)
+          .send({ error: 'unauthenticated', message: 'Sign in first: your session is missing or has expired.' });
       }
     });
   },

@@ -15,15 +15,22 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     {
       config: { public: true },
       schema: {
-        body: Type.Object({ username: Type.String({ minLength: 1, maxLength: 100 }), password: Type.String({ minLength: 1, maxLength: 200 }) }),
+        body: Type.Object({
+          username: Type.String({ minLength: 1, maxLength: 100 }),
+          password: Type.String({ minLength: 1, maxLength: 200 }),
+        }),
         response: { 200: Type.Object({ user: User }) },
       },
     },
     async (req, reply) => {
       const row = repo.byName(req.body.username);
       // Verify against something even for an unknown user so timing does not reveal user names.
-      const ok = await verifyPassword(req.body.password, row?.password_hash ?? 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=');
-      if (!row || !ok) throw new HttpError(401, 'bad-credentials', 'Wrong user name or password. Check both and try again.');
+      const ok = await verifyPassword(
+        req.body.password,
+        row?.password_hash ?? 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=',
+      );
+      if (!row || !ok)
+        throw new HttpError(401, 'bad-credentials', 'Wrong user name or password. Check both and try again.');
       const session = app.sessions.create(row.id);
       reply.setCookie(SESSION_COOKIE, session.token, {
         httpOnly: true,
@@ -43,6 +50,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     return reply.code(204).send(null);
   });
 
-  app.get('/api/auth/me', { schema: { response: { 200: Type.Object({ user: User }) } } }, async (req) => ({ user: req.user! }));
+  app.get('/api/auth/me', { schema: { response: { 200: Type.Object({ user: User }) } } }, async (req) => ({
+    user: req.user!,
+  }));
 };
 export default routes;

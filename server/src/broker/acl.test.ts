@@ -6,7 +6,8 @@ const sha = 'a'.repeat(64);
 
 describe('the broker ACL (DESIGN §7)', () => {
   it('lets a unit publish only under its own topics and media wants', () => {
-    for (const sub of ['status', 'telemetry', 'events', 'cmd/ack', 'time']) expect(canPublish(unit, `loa/v1/units/thon-a/${sub}`)).toBe(true);
+    for (const sub of ['status', 'telemetry', 'events', 'cmd/ack', 'time'])
+      expect(canPublish(unit, `loa/v1/units/thon-a/${sub}`)).toBe(true);
     expect(canPublish(unit, `loa/v1/media/${sha}/want`)).toBe(true);
     for (const topic of [
       'loa/v1/units/thon-b/status',
@@ -23,10 +24,20 @@ describe('the broker ACL (DESIGN §7)', () => {
   });
 
   it('lets a unit subscribe only to its own plan, cmd, acks, time replies, media chunks and live', () => {
-    for (const f of ['plan', 'cmd', 'events/ack', 'time/reply']) expect(canSubscribe(unit, `loa/v1/units/thon-a/${f}`)).toBe(true);
+    for (const f of ['plan', 'cmd', 'events/ack', 'time/reply'])
+      expect(canSubscribe(unit, `loa/v1/units/thon-a/${f}`)).toBe(true);
     expect(canSubscribe(unit, `loa/v1/media/${sha}/+/+`)).toBe(true);
     expect(canSubscribe(unit, 'loa/v1/live/+')).toBe(true);
-    for (const f of ['loa/v1/units/thon-b/plan', 'loa/v1/units/+/plan', 'loa/v1/units/thon-a/#', 'loa/v1/#', '#', 'loa/v1/media/+/want', 'loa/v1/media/#', 'loa/v1/units/thon-a/telemetry']) {
+    for (const f of [
+      'loa/v1/units/thon-b/plan',
+      'loa/v1/units/+/plan',
+      'loa/v1/units/thon-a/#',
+      'loa/v1/#',
+      '#',
+      'loa/v1/media/+/want',
+      'loa/v1/media/#',
+      'loa/v1/units/thon-a/telemetry',
+    ]) {
       expect(canSubscribe(unit, f), f).toBe(false);
     }
   });

@@ -30,8 +30,14 @@ export function canSubscribe(who: BrokerIdentity, filter: string): boolean {
     // Chunks only (`media/{sha|+}/{i|+}/{n|+}`). Departs from DESIGN §7's `media/#` on purpose:
     // that filter also matches every other unit's `want`, which would send each unit the wants
     // of the whole fleet — traffic that grows with the square of the fleet, and a leak of unit ids.
-    return parts.length === 4 && SHA_OR_PLUS.test(parts[1]!) && LEVEL_OR_PLUS.test(parts[2]!) && LEVEL_OR_PLUS.test(parts[3]!);
+    return (
+      parts.length === 4 &&
+      SHA_OR_PLUS.test(parts[1]!) &&
+      LEVEL_OR_PLUS.test(parts[2]!) &&
+      LEVEL_OR_PLUS.test(parts[3]!)
+    );
   }
-  if (parts[0] === 'live') return parts.length === 2 && (parts[1] === '#' || parts[1] === '+' || /^[A-Za-z0-9-]{1,64}$/.test(parts[1]!));
+  if (parts[0] === 'live')
+    return parts.length === 2 && (parts[1] === '#' || parts[1] === '+' || /^[A-Za-z0-9-]{1,64}$/.test(parts[1]!));
   return false;
 }

@@ -30,8 +30,12 @@ describe('the embedded broker', () => {
 
   it('refuses anonymous clients, wrong secrets and a unit using another client id', async () => {
     await expect(connect({ clientId: 'x' })).rejects.toThrow(/username or password/i);
-    await expect(connect({ clientId: `loa-unit-${a.id}`, username: a.id, password: 'nope' })).rejects.toThrow(/username or password/i);
-    await expect(connect({ clientId: `loa-unit-${b.id}`, username: a.id, password: a.secret })).rejects.toThrow(/username or password/i);
+    await expect(connect({ clientId: `loa-unit-${a.id}`, username: a.id, password: 'nope' })).rejects.toThrow(
+      /username or password/i,
+    );
+    await expect(connect({ clientId: `loa-unit-${b.id}`, username: a.id, password: a.secret })).rejects.toThrow(
+      /username or password/i,
+    );
     const ok = await connect({ clientId: `loa-unit-${a.id}`, username: a.id, password: a.secret });
     await ok.endAsync();
   });

@@ -141,4 +141,9 @@ export const migrations: ReadonlyArray<{ version: number; name: string; sql: str
       );
     `,
   },
+  {
+    version: 2,
+    name: 'quiet hours per commune',
+    sql: `ALTER TABLE communes ADD COLUMN quiet_hours TEXT;  -- JSON {start, end} local, or NULL`,
+  },
 ];

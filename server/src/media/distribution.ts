@@ -75,7 +75,11 @@ export function mediaDistributor(opts: {
       let set = pending.get(sha256);
       if (!set) pending.set(sha256, (set = new Set()));
       for (let i = 0; i < count; i++) if (!have.has(i)) set.add(i);
-      if (!timers.has(sha256)) timers.set(sha256, setTimeout(() => flush(sha256), opts.gatherMs));
+      if (!timers.has(sha256))
+        timers.set(
+          sha256,
+          setTimeout(() => flush(sha256), opts.gatherMs),
+        );
     },
     /** Waits for publishes under way (graceful shutdown). */
     async drain() {

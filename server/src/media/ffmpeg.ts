@@ -14,9 +14,9 @@ export const FFMPEG_MISSING =
   'ffmpeg was not found. Install it (Debian/Ubuntu/Raspberry Pi OS: `sudo apt-get install ffmpeg`), ' +
   'or set FFMPEG_PATH to the ffmpeg program; then restart the server.';
 
-function works(bin: string): boolean {
+function works(bin: string, env: Record<string, string | undefined>): boolean {
   try {
-    return spawnSync(bin, ['-version'], { stdio: 'ignore', timeout: 10_000 }).status === 0;
+    return spawnSync(bin, ['-version'], { stdio: 'ignore', timeout: 10_000, env }).status === 0;
   } catch {
     return false;
   }
@@ -33,14 +33,16 @@ function fromFfmpegStatic(): string | undefined {
 }
 
 export function findFfmpeg(env: Record<string, string | undefined> = process.env): FfmpegTools | undefined {
-  const candidates = [env.FFMPEG_PATH, fromFfmpegStatic(), 'ffmpeg'].filter((c): c is string => !!c);
+  const candidates = [env.FFMPEG_PATH, env.LOA_NO_FFMPEG_STATIC ? undefined : fromFfmpegStatic(), 'ffmpeg'].filter(
+    (c): c is string => !!c,
+  );
   for (const ffmpeg of candidates) {
-    if (!works(ffmpeg)) continue;
+    if (!works(ffmpeg, env)) continue;
     // ffprobe sits beside ffmpeg in every distribution we know; ffmpeg-static has none, so fall
     // back to the PATH's.
     const sibling = ffmpeg.includes('/') ? join(dirname(ffmpeg), 'ffprobe') : 'ffprobe';
-    const ffprobe = env.FFPROBE_PATH ?? (works(sibling) ? sibling : 'ffprobe');
-    if (!works(ffprobe)) continue;
+    const ffprobe = env.FFPROBE_PATH ?? (works(sibling, env) ? sibling : 'ffprobe');
+    if (!works(ffprobe, env)) continue;
     return { ffmpeg, ffprobe };
   }
   return undefined;

@@ -14,7 +14,11 @@ export interface ProbeResult {
   audioCodec: string;
 }
 
-function run(bin: string, args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  bin: string,
+  args: string[],
+  timeoutMs: number,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -47,7 +51,10 @@ export async function probe(tools: FfmpegTools, path: string): Promise<ProbeResu
     60_000,
   );
   if (code !== 0) throw new HttpError(415, 'not-audio', NOT_AUDIO);
-  let info: { format?: { format_name?: string; duration?: string }; streams?: Array<{ codec_type?: string; codec_name?: string; duration?: string }> };
+  let info: {
+    format?: { format_name?: string; duration?: string };
+    streams?: Array<{ codec_type?: string; codec_name?: string; duration?: string }>;
+  };
   try {
     info = JSON.parse(stdout) as typeof info;
   } catch {
@@ -58,9 +65,17 @@ export async function probe(tools: FfmpegTools, path: string): Promise<ProbeResu
   if (!audio) throw new HttpError(415, 'not-audio', NOT_AUDIO);
   const seconds = Number(audio.duration ?? info.format?.duration);
   if (!Number.isFinite(seconds) || seconds <= 0.05) {
-    throw new HttpError(422, 'empty-audio', 'The file holds no audible length of audio. Check the recording and upload it again.');
+    throw new HttpError(
+      422,
+      'empty-audio',
+      'The file holds no audible length of audio. Check the recording and upload it again.',
+    );
   }
-  return { format: info.format?.format_name ?? 'unknown', durationMs: Math.round(seconds * 1000), audioCodec: audio.codec_name ?? 'unknown' };
+  return {
+    format: info.format?.format_name ?? 'unknown',
+    durationMs: Math.round(seconds * 1000),
+    audioCodec: audio.codec_name ?? 'unknown',
+  };
 }
 
 export interface StoredMedia {
@@ -79,13 +94,42 @@ export async function transcodeToStore(tools: FfmpegTools, input: string, mediaD
       tools.ffmpeg,
       // -map_metadata -1 and -fflags +bitexact keep the output a function of the audio alone, so
       // the same upload twice lands on the same hash.
-      ['-hide_banner', '-nostdin', '-y', '-i', input, '-vn', '-map_metadata', '-1', '-ac', '1', '-ar', '48000',
-        '-c:a', 'libopus', '-b:a', '32k', '-application', 'voip', '-fflags', '+bitexact', '-flags:a', '+bitexact', '-f', 'ogg', tmp],
+      [
+        '-hide_banner',
+        '-nostdin',
+        '-y',
+        '-i',
+        input,
+        '-vn',
+        '-map_metadata',
+        '-1',
+        '-ac',
+        '1',
+        '-ar',
+        '48000',
+        '-c:a',
+        'libopus',
+        '-b:a',
+        '32k',
+        '-application',
+        'voip',
+        '-fflags',
+        '+bitexact',
+        '-flags:a',
+        '+bitexact',
+        '-f',
+        'ogg',
+        tmp,
+      ],
       30 * 60_000,
     );
     if (code !== 0) {
       const last = stderr.trim().split('\n').slice(-2).join(' ');
-      throw new HttpError(422, 'transcode-failed', `The audio could not be decoded (${last.slice(0, 200)}). The file may be damaged: export it again and upload it.`);
+      throw new HttpError(
+        422,
+        'transcode-failed',
+        `The audio could not be decoded (${last.slice(0, 200)}). The file may be damaged: export it again and upload it.`,
+      );
     }
     const sha256 = await sha256File(tmp);
     const bytes = (await stat(tmp)).size;

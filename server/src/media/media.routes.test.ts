@@ -23,13 +23,36 @@ describe('POST /api/media', () => {
 
   it('stores a tone as mono 48 kHz Opus named by its SHA-256, and the same upload twice once', async () => {
     const mp3 = join(work, 'tone.mp3');
-    execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=3', '-ac', '2', '-ar', '44100', mp3]);
+    execFileSync('ffmpeg', [
+      '-v',
+      'error',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=frequency=440:duration=3',
+      '-ac',
+      '2',
+      '-ar',
+      '44100',
+      mp3,
+    ]);
     const res = await server.admin.upload<{ sha256: string; durationMs: number; bytes: number }>(mp3);
     expect(res.status).toBe(201);
     expect(res.body.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(Math.abs(res.body.durationMs - 3000)).toBeLessThan(100);
     const file = join(server.dataDir, 'media', `${res.body.sha256}.ogg`);
-    const info = execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_name,sample_rate,channels', '-of', 'csv=p=0', file]).toString().trim();
+    const info = execFileSync('ffprobe', [
+      '-v',
+      'error',
+      '-show_entries',
+      'stream=codec_name,sample_rate,channels',
+      '-of',
+      'csv=p=0',
+      file,
+    ])
+      .toString()
+      .trim();
     expect(info).toBe('opus,48000,1');
     const again = await server.admin.upload<{ sha256: string }>(mp3, 'same-again.mp3');
     expect(again.body.sha256).toBe(res.body.sha256);

@@ -38,10 +38,15 @@ export function mediaService(db: Db, mediaDir: string, tools: FfmpegTools | unde
         });
         await pipeline(file, tap, createWriteStream(upload, { mode: 0o640 }));
         if (file.truncated) {
-          throw new HttpError(413, 'upload-too-large', 'The file is larger than the server accepts. Shorten or compress the recording and upload it again.');
+          throw new HttpError(
+            413,
+            'upload-too-large',
+            'The file is larger than the server accepts. Shorten or compress the recording and upload it again.',
+          );
         }
         const originalBytes = (await stat(upload)).size;
-        if (originalBytes === 0) throw new HttpError(422, 'empty-file', 'The file is empty. Choose the recording again and upload it.');
+        if (originalBytes === 0)
+          throw new HttpError(422, 'empty-file', 'The file is empty. Choose the recording again and upload it.');
         const originalSha = hash.digest('hex');
         const probed = await probe(ff, upload);
         const stored = await transcodeToStore(ff, upload, mediaDir);

@@ -32,7 +32,9 @@ export function bulletinsRepo(db: Db) {
   );
   const get = db.prepare('SELECT * FROM bulletins WHERE id = ?');
   const list = db.prepare('SELECT * FROM bulletins ORDER BY created_at DESC, id LIMIT ?');
-  const inStates = db.prepare(`SELECT * FROM bulletins WHERE state IN (SELECT value FROM json_each(?)) AND valid_until > ?`);
+  const inStates = db.prepare(
+    `SELECT * FROM bulletins WHERE state IN (SELECT value FROM json_each(?)) AND valid_until > ?`,
+  );
   const setState = db.prepare(
     `UPDATE bulletins SET state = @state, updated_at = @now,
        submitted_at = CASE WHEN @state = 'submitted' THEN @now ELSE submitted_at END,
@@ -46,7 +48,8 @@ export function bulletinsRepo(db: Db) {
     get: (id: string) => get.get(id) as BulletinRow | undefined,
     list: (limit: number) => list.all(limit) as BulletinRow[],
     /** Bulletins in the given states still valid after `after`. */
-    inStates: (states: readonly BulletinState[], after: number) => inStates.all(JSON.stringify(states), after) as BulletinRow[],
+    inStates: (states: readonly BulletinState[], after: number) =>
+      inStates.all(JSON.stringify(states), after) as BulletinRow[],
     /** Compare-and-set, so two approvers racing cannot both move the same bulletin. */
     setState: (id: string, from: BulletinState, state: BulletinState, userId: number | null, reason: string | null) =>
       setState.run({ id, from, state, userId, reason, now: Date.now() }).changes === 1,

@@ -1,7 +1,10 @@
 import Type from 'typebox';
 
 const Id = Type.String({ minLength: 1, maxLength: 64 });
-export const Clock = Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d(:[0-5]\\d)?$', description: 'local time HH:MM or HH:MM:SS' });
+export const Clock = Type.String({
+  pattern: '^([01]\\d|2[0-3]):[0-5]\\d(:[0-5]\\d)?$',
+  description: 'local time HH:MM or HH:MM:SS',
+});
 export const LevelSchema = Type.Union([Type.Literal('ordinary'), Type.Literal('priority'), Type.Literal('emergency')]);
 
 export const Targets = Type.Object(
@@ -15,7 +18,12 @@ export const Targets = Type.Object(
 
 export const Recurrence = Type.Object(
   {
-    days: Type.Array(Type.Integer({ minimum: 0, maximum: 6 }), { minItems: 1, maxItems: 7, uniqueItems: true, description: '0 = Sunday … 6 = Saturday' }),
+    days: Type.Array(Type.Integer({ minimum: 0, maximum: 6 }), {
+      minItems: 1,
+      maxItems: 7,
+      uniqueItems: true,
+      description: '0 = Sunday … 6 = Saturday',
+    }),
     windowIds: Type.Optional(Type.Array(Id, { maxItems: 20, uniqueItems: true })),
     pinnedTimes: Type.Optional(Type.Array(Clock, { minItems: 1, maxItems: 48, uniqueItems: true })),
   },
@@ -64,4 +72,7 @@ export const BulletinView = Type.Object({
 });
 
 export const BulletinParams = Type.Object({ id: Id });
-export const RejectBody = Type.Object({ reason: Type.String({ minLength: 1, maxLength: 1000 }) }, { additionalProperties: false });
+export const RejectBody = Type.Object(
+  { reason: Type.String({ minLength: 1, maxLength: 1000 }) },
+  { additionalProperties: false },
+);

@@ -38,7 +38,12 @@ export function toBulletinView(r: BulletinRow) {
 function instant(value: string, field: string): number {
   const ms = Date.parse(value);
   if (!Number.isFinite(ms) || !/[zZ]|[+-]\d\d:?\d\d$/.test(value)) {
-    throw new HttpError(400, 'invalid-instant', `${field} must be an ISO 8601 date and time with its offset, such as 2026-11-22T05:00:00+07:00.`, field);
+    throw new HttpError(
+      400,
+      'invalid-instant',
+      `${field} must be an ISO 8601 date and time with its offset, such as 2026-11-22T05:00:00+07:00.`,
+      field,
+    );
   }
   return ms;
 }
@@ -57,21 +62,40 @@ export function bulletinsService(db: Db, onChange: () => void) {
     const world = reader.world(b.communeId, now)!;
     const unitIds = new Set(world.units.map((u) => u.id));
     const zoneIds = new Set(world.zones.map((z) => z.id));
-    for (const id of b.targets.unitIds) if (!unitIds.has(id)) throw new HttpError(400, 'unknown-unit', `There is no unit ${id} in this commune.`, 'targets.unitIds');
-    for (const id of b.targets.zoneIds) if (!zoneIds.has(id)) throw new HttpError(400, 'unknown-zone', `There is no zone ${id} in this commune.`, 'targets.zoneIds');
+    for (const id of b.targets.unitIds)
+      if (!unitIds.has(id))
+        throw new HttpError(400, 'unknown-unit', `There is no unit ${id} in this commune.`, 'targets.unitIds');
+    for (const id of b.targets.zoneIds)
+      if (!zoneIds.has(id))
+        throw new HttpError(400, 'unknown-zone', `There is no zone ${id} in this commune.`, 'targets.zoneIds');
     const known = new Set(world.commune.windows.map((w) => w.id));
     for (const z of world.zones) for (const w of z.windows ?? []) known.add(w.id);
     for (const id of b.recurrence.windowIds ?? []) {
-      if (!known.has(id)) throw new HttpError(400, 'unknown-window', `There is no window ${id}; the windows are ${describeWindows(world.commune.windows)}.`, 'recurrence.windowIds');
+      if (!known.has(id))
+        throw new HttpError(
+          400,
+          'unknown-window',
+          `There is no window ${id}; the windows are ${world.commune.windows.map((w) => `${w.id} (${w.start}–${w.end})`).join(', ')}.`,
+          'recurrence.windowIds',
+        );
     }
     const tz = world.commune.timeZone;
     const first = toZoned(Math.max(now, b.validFrom), tz).date;
     const last = toZoned(b.validUntil, tz).date;
     for (let d = 0, date = first; d < GUARD_DAYS && date <= last; d++, date = addDays(date, 1)) {
       if (!b.recurrence.days.includes(weekdayOf(date))) continue;
-      const result = planDay({ date, communes: [world.commune], zones: world.zones, units: world.units, bulletins: [...world.bulletins, b] });
-      const bad = result.overbooked.find((o) => o.bulletinId === b.id && ['outside-window', 'no-window', 'pinned-conflict'].includes(o.reason));
-      if (bad?.reason === 'pinned-conflict') throw new HttpError(409, 'pinned-conflict', `${bad.detail} Choose another time.`, 'recurrence.pinnedTimes');
+      const result = planDay({
+        date,
+        communes: [world.commune],
+        zones: world.zones,
+        units: world.units,
+        bulletins: [...world.bulletins, b],
+      });
+      const bad = result.overbooked.find(
+        (o) => o.bulletinId === b.id && ['outside-window', 'no-window', 'pinned-conflict'].includes(o.reason),
+      );
+      if (bad?.reason === 'pinned-conflict')
+        throw new HttpError(409, 'pinned-conflict', `${bad.detail} Choose another time.`, 'recurrence.pinnedTimes');
       if (bad) {
         throw new HttpError(
           400,
@@ -92,16 +116,40 @@ export function bulletinsService(db: Db, onChange: () => void) {
     },
     create(input: CreateInput, userId: number | null) {
       const commune = input.communeId ? communes.get(input.communeId) : communes.only();
-      if (!commune) throw new HttpError(400, 'commune-required', input.communeId ? `There is no commune ${input.communeId}.` : 'Name the commune (communeId): there is more than one.', 'communeId');
+      if (!commune)
+        throw new HttpError(
+          400,
+          'commune-required',
+          input.communeId
+            ? `There is no commune ${input.communeId}.`
+            : 'Name the commune (communeId): there is more than one.',
+          'communeId',
+        );
       const validFrom = instant(input.validFrom, 'validFrom');
       const validUntil = instant(input.validUntil, 'validUntil');
-      if (validUntil <= validFrom) throw new HttpError(400, 'invalid-validity', 'validUntil must come after validFrom.', 'validUntil');
-      const targets = { commune: input.targets.commune ?? false, zoneIds: input.targets.zoneIds ?? [], unitIds: input.targets.unitIds ?? [] };
+      if (validUntil <= validFrom)
+        throw new HttpError(400, 'invalid-validity', 'validUntil must come after validFrom.', 'validUntil');
+      const targets = {
+        commune: input.targets.commune ?? false,
+        zoneIds: input.targets.zoneIds ?? [],
+        unitIds: input.targets.unitIds ?? [],
+      };
       if (!targets.commune && targets.zoneIds.length === 0 && targets.unitIds.length === 0) {
-        throw new HttpError(400, 'no-targets', 'Choose where the bulletin airs: the whole commune, zones or units.', 'targets');
+        throw new HttpError(
+          400,
+          'no-targets',
+          'Choose where the bulletin airs: the whole commune, zones or units.',
+          'targets',
+        );
       }
       const media = reader.mediaRef(input.mediaSha256);
-      if (!media) throw new HttpError(400, 'unknown-media', 'The audio of this bulletin was not found; upload it first.', 'mediaSha256');
+      if (!media)
+        throw new HttpError(
+          400,
+          'unknown-media',
+          'The audio of this bulletin was not found; upload it first.',
+          'mediaSha256',
+        );
       const now = Date.now();
       const row = {
         id: `b-${randomBytes(6).toString('hex')}`,
@@ -128,8 +176,26 @@ export function bulletinsService(db: Db, onChange: () => void) {
       const row = repo.get(id);
       if (!row) throw new HttpError(404, 'bulletin-not-found', `There is no bulletin ${id}.`);
       const to = nextState(action, row.state);
+      if (to === 'approved') {
+        // Windows, zones or other pinned items may have changed since the bulletin was written:
+        // check rule 1 again at the moment it is allowed to air.
+        const media = reader.mediaRef(row.media_sha256);
+        if (!media)
+          throw new HttpError(
+            409,
+            'unknown-media',
+            'The audio of this bulletin is missing; upload it again.',
+            'mediaSha256',
+          );
+        const now = Date.now();
+        guard(toPlannerBulletin(row, media, now), now);
+      }
       if (!to || !repo.setState(id, row.state, to, userId, reason)) {
-        throw new HttpError(409, 'invalid-transition', `A bulletin that is ${row.state} cannot be ${action === 'submit' ? 'submitted' : `${action}d`}.`);
+        throw new HttpError(
+          409,
+          'invalid-transition',
+          `A bulletin that is ${row.state} cannot be ${action === 'submit' ? 'submitted' : `${action}d`}.`,
+        );
       }
       if (to === 'approved' || row.state === 'approved' || row.state === 'on_air') onChange();
       return toBulletinView(repo.get(id)!);

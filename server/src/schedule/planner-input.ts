@@ -12,6 +12,12 @@ export interface CommuneWorld {
   bulletins: PlannerBulletin[];
 }
 
+/**
+ * How long after approval a packed item may first start: time for the plan and its media to reach
+ * every unit (a 10-minute bulletin reaches 2,000 units well inside this on a commune's links).
+ */
+export const MEDIA_LEAD_MS = 30_000;
+
 export function toPlannerBulletin(row: BulletinRow, media: MediaRef, approvedAt: number): PlannerBulletin {
   return {
     id: row.id,
@@ -19,6 +25,7 @@ export function toPlannerBulletin(row: BulletinRow, media: MediaRef, approvedAt:
     title: row.title,
     level: row.level,
     approvedAt,
+    notBefore: approvedAt + MEDIA_LEAD_MS,
     validFrom: row.valid_from,
     validUntil: row.valid_until,
     targets: { commune: false, zoneIds: [], unitIds: [], ...(JSON.parse(row.targets) as object) },
@@ -33,7 +40,9 @@ export function plannerInputReader(db: Db) {
   const communes = communesRepo(db);
   const bulletins = bulletinsRepo(db);
   const zones = db.prepare('SELECT id, commune_id, windows FROM zones WHERE commune_id = ?');
-  const zoneUnits = db.prepare('SELECT zu.zone_id, zu.unit_id FROM zone_units zu JOIN zones z ON z.id = zu.zone_id WHERE z.commune_id = ?');
+  const zoneUnits = db.prepare(
+    'SELECT zu.zone_id, zu.unit_id FROM zone_units zu JOIN zones z ON z.id = zu.zone_id WHERE z.commune_id = ?',
+  );
   const units = db.prepare('SELECT id, commune_id FROM units WHERE commune_id = ? ORDER BY id');
   const media = db.prepare('SELECT sha256, bytes, duration_ms FROM media WHERE sha256 = ?');
 
@@ -66,7 +75,10 @@ export function plannerInputReader(db: Db) {
         unitIds: members.get(z.id) ?? [],
         windows: z.windows ? (JSON.parse(z.windows) as WindowSpec[]) : null,
       })),
-      units: (units.all(communeId) as Array<{ id: string; commune_id: string }>).map((u) => ({ id: u.id, communeId: u.commune_id })),
+      units: (units.all(communeId) as Array<{ id: string; commune_id: string }>).map((u) => ({
+        id: u.id,
+        communeId: u.commune_id,
+      })),
       bulletins: planned,
     };
   }

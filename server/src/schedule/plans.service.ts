@@ -3,7 +3,16 @@
 // when its content changed, so an unchanged re-plan costs the fleet nothing.
 import { createHash } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
-import { addDays, planDay, toZoned, topics, type PlanBody, type PlanItem, type PlanWindow, type OverbookedItem } from '@loa/shared';
+import {
+  addDays,
+  planDay,
+  toZoned,
+  topics,
+  type PlanBody,
+  type PlanItem,
+  type PlanWindow,
+  type OverbookedItem,
+} from '@loa/shared';
 import type { Bus } from '../broker/bus.js';
 import type { Db } from '../db/database.js';
 import type { Signer } from '../keys/signing-key.js';
@@ -35,7 +44,13 @@ export function plansService(db: Db, signer: Signer, bus: Bus, log: FastifyBaseL
       const perUnit = new Map<string, { windows: PlanWindow[]; items: PlanItem[] }>();
       for (const u of world.units) perUnit.set(u.id, { windows: [], items: [] });
       for (let d = 0; d < DAYS_AHEAD; d++) {
-        const result = planDay({ date: addDays(today, d), communes: [world.commune], zones: world.zones, units: world.units, bulletins: world.bulletins });
+        const result = planDay({
+          date: addDays(today, d),
+          communes: [world.commune],
+          zones: world.zones,
+          units: world.units,
+          bulletins: world.bulletins,
+        });
         overbooked.push(...result.overbooked);
         for (const p of result.plans) {
           const acc = perUnit.get(p.unitId);
@@ -57,7 +72,12 @@ export function plansService(db: Db, signer: Signer, bus: Bus, log: FastifyBaseL
     return { published, units: unitCount };
   }
 
-  async function publishIfChanged(unit: string, content: { windows: PlanWindow[]; items: PlanItem[] }, now: number, horizonEnd: number) {
+  async function publishIfChanged(
+    unit: string,
+    content: { windows: PlanWindow[]; items: PlanItem[] },
+    now: number,
+    horizonEnd: number,
+  ) {
     const hash = createHash('sha256').update(JSON.stringify(content)).digest('hex');
     const prev = stored.get(unit) as { version: number; content_hash: string } | undefined;
     if (prev?.content_hash === hash) return false;
@@ -88,7 +108,9 @@ export function plansService(db: Db, signer: Signer, bus: Bus, log: FastifyBaseL
       if (timer) clearTimeout(timer);
       timer = setTimeout(() => {
         timer = undefined;
-        running = running.then(() => replanAll()).catch((err: Error) => log.error({ err: err.message }, 'plans: re-plan failed'));
+        running = running
+          .then(() => replanAll())
+          .catch((err: Error) => log.error({ err: err.message }, 'plans: re-plan failed'));
       }, delayMs);
     },
     async idle() {

@@ -31,16 +31,32 @@ export function unitsRepo(db: Db) {
        reported_plan_version = COALESCE(@planVersion, reported_plan_version)
      WHERE id = @id`,
   );
+  const update = db.prepare('UPDATE units SET name = ?, village_id = ? WHERE id = ?');
   const setTelemetry = db.prepare('UPDATE units SET last_seen = ?, last_telemetry = ? WHERE id = ?');
   return {
-    insert(u: { id: string; communeId: string; villageId: string | null; name: string; secretHash: string; createdAt: number }) {
+    insert(u: {
+      id: string;
+      communeId: string;
+      villageId: string | null;
+      name: string;
+      secretHash: string;
+      createdAt: number;
+    }) {
       insert.run(u);
     },
     get: (id: string) => byId.get(id) as UnitRow | undefined,
     list: () => all.all() as UnitRow[],
-    setStatus(s: { id: string; online: boolean; since: number; now: number; agentVersion: string | null; planVersion: number | null }) {
+    setStatus(s: {
+      id: string;
+      online: boolean;
+      since: number;
+      now: number;
+      agentVersion: string | null;
+      planVersion: number | null;
+    }) {
       setStatus.run({ ...s, online: s.online ? 1 : 0 });
     },
+    update: (id: string, name: string, villageId: string | null) => update.run(name, villageId, id),
     setTelemetry(id: string, now: number, sample: string) {
       setTelemetry.run(now, sample, id);
     },

@@ -5,9 +5,13 @@ import { CreateUnitBody, CreatedUnit, UnitParams, UnitView } from './units.schem
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   const units = app.services.units;
 
-  app.get('/api/units', { schema: { response: { 200: Type.Object({ units: Type.Array(UnitView) }) } } }, async () => ({ units: units.list() }));
+  app.get('/api/units', { schema: { response: { 200: Type.Object({ units: Type.Array(UnitView) }) } } }, async () => ({
+    units: units.list(),
+  }));
 
-  app.get('/api/units/:id', { schema: { params: UnitParams, response: { 200: UnitView } } }, async (req) => units.get(req.params.id));
+  app.get('/api/units/:id', { schema: { params: UnitParams, response: { 200: UnitView } } }, async (req) =>
+    units.get(req.params.id),
+  );
 
   app.post('/api/units', { schema: { body: CreateUnitBody, response: { 201: CreatedUnit } } }, async (req, reply) => {
     const { unit, secret } = units.create(req.body);
@@ -40,11 +44,42 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
-  app.get('/api/units/:id/plan', { schema: { params: UnitParams } }, async (req, reply) => {
-    units.get(req.params.id);
-    const body = app.services.plans.body(req.params.id);
-    if (!body) return reply.code(404).send({ error: 'no-plan', message: 'No plan has been published for this unit yet.' });
-    return body;
-  });
+  // With ?date=YYYY-MM-DD: what the unit will play that day (computed now); without: the plan
+  // the server has published to it, as signed.
+  app.get(
+    '/api/units/:id/plan',
+    {
+      schema: {
+        params: UnitParams,
+        querystring: Type.Object({ date: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' })) }),
+      },
+    },
+    async (req, reply) => {
+      units.get(req.params.id);
+      if (req.query.date) return app.services.timeline.unit(req.params.id, req.query.date);
+      const body = app.services.plans.body(req.params.id);
+      if (!body)
+        return reply.code(404).send({ error: 'no-plan', message: 'No plan has been published for this unit yet.' });
+      return body;
+    },
+  );
+
+  app.patch(
+    '/api/units/:id',
+    {
+      schema: {
+        params: UnitParams,
+        body: Type.Object(
+          {
+            name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+            villageId: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Null()])),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: UnitView },
+      },
+    },
+    async (req) => units.update(req.params.id, req.body),
+  );
 };
 export default routes;

@@ -44,15 +44,53 @@ export function unitsService(db: Db, log: FastifyBaseLogger) {
     create(input: { id?: string; name: string; communeId?: string; villageId?: string }) {
       const commune = input.communeId ? communes.get(input.communeId) : communes.only();
       if (!commune) {
-        throw new HttpError(400, 'commune-required', input.communeId
-          ? `There is no commune ${input.communeId}.`
-          : 'Name the commune of this unit (communeId): there is more than one.');
+        throw new HttpError(
+          400,
+          'commune-required',
+          input.communeId
+            ? `There is no commune ${input.communeId}.`
+            : 'Name the commune of this unit (communeId): there is more than one.',
+        );
       }
       const id = input.id ?? `unit-${randomBytes(4).toString('hex')}`;
-      if (repo.get(id)) throw new HttpError(409, 'unit-exists', `A unit with id ${id} already exists; choose another id.`);
+      if (input.villageId && communes.village(input.villageId)?.communeId !== commune.id) {
+        throw new HttpError(
+          400,
+          'unknown-village',
+          `There is no village ${input.villageId} in commune ${commune.id}.`,
+          'villageId',
+        );
+      }
+      if (repo.get(id))
+        throw new HttpError(409, 'unit-exists', `A unit with id ${id} already exists; choose another id.`);
       const secret = newUnitSecret();
-      repo.insert({ id, communeId: commune.id, villageId: input.villageId ?? null, name: input.name, secretHash: hashUnitSecret(secret), createdAt: Date.now() });
+      repo.insert({
+        id,
+        communeId: commune.id,
+        villageId: input.villageId ?? null,
+        name: input.name,
+        secretHash: hashUnitSecret(secret),
+        createdAt: Date.now(),
+      });
       return { unit: toUnitView(repo.get(id)!, null), secret };
+    },
+    update(id: string, patch: { name?: string; villageId?: string | null }) {
+      const row = repo.get(id);
+      if (!row) throw new HttpError(404, 'unit-not-found', `There is no unit ${id}.`);
+      const villageId = patch.villageId === undefined ? row.village_id : patch.villageId;
+      if (villageId) {
+        const village = communes.village(villageId);
+        if (!village || village.communeId !== row.commune_id) {
+          throw new HttpError(
+            400,
+            'unknown-village',
+            `There is no village ${villageId} in the unit's commune.`,
+            'villageId',
+          );
+        }
+      }
+      repo.update(id, patch.name ?? row.name, villageId);
+      return toUnitView(repo.get(id)!, published(id));
     },
     /** Wires the unit topics of the bus: retained status (and the broker's will), telemetry. */
     attach(bus: Bus, onChange: (unitId: string) => void) {

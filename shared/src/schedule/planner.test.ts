@@ -30,6 +30,21 @@ describe('planDay: order inside a window (rule 2)', () => {
     expect(r.overbooked).toEqual([]);
   });
 
+  it('packs a bulletin approved mid-window after its notBefore, and leaves earlier items in place', () => {
+    const r = planDay(
+      input({
+        bulletins: [
+          bulletin({ id: 'early', approvedAt: 1, media: minutes(10) }),
+          bulletin({ id: 'late', level: 'priority', approvedAt: 9, notBefore: at(DATE, '06:02'), media: minutes(10) }),
+          bulletin({ id: 'gone', approvedAt: 9, notBefore: at(DATE, '07:25'), media: minutes(10) }),
+        ],
+      }),
+    );
+    expect(timetable(r, 'u-1')).toEqual(['2026-05-04 05:00 early#1', '2026-05-04 06:02 late#1']);
+    // Approved with too little of the window left for it: reported, never dropped silently.
+    expect(r.overbooked.map((o) => o.bulletinId)).toEqual(['gone']);
+  });
+
   it('packs emergency items without a pinned time first, inside the window', () => {
     const r = planDay(
       input({

@@ -60,6 +60,13 @@ export interface PlannerBulletin {
   media: MediaRef;
   /** 0..100 */
   volume: number;
+  /**
+   * ms; the earliest instant a packed (not pinned) occurrence may start. The server sets it to the
+   * approval time plus the time media needs to reach the units, so a bulletin approved in the middle
+   * of a window is packed after that moment, never into the past. Being a stored fact of the
+   * bulletin, not the clock, it keeps re-plans deterministic.
+   */
+  notBefore?: number;
 }
 
 export interface PlannerInput {

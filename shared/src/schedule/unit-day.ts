@@ -9,8 +9,9 @@
 //    approvedAt then id. Each takes, window by window, `count` first-fit slots: the first at or
 //    after the window's start, each repeat at or after the end of the previous one plus the gap.
 //    Later (lower) items may fill the gaps left between earlier ones' repeats.
-// An occurrence whose whole slot (pinned interval, or window) lies outside the bulletin's validity
-// was never due and is left out silently; anything due that does not air is reported.
+// An occurrence whose whole slot (pinned interval, or window) lies outside the bulletin's validity,
+// or ends before its notBefore, was never due and is left out silently; anything due that does not
+// air is reported.
 //
 // Occurrence numbers, 1, 2, … per bulletin: pinned times in clock order × repeats, or the unit's
 // matching windows in time order × repeats. They depend only on the bulletin and the unit's
@@ -178,7 +179,7 @@ export function planUnitDay(ctx: UnitDayContext): UnitDayResult {
     }
     let n = 0;
     for (const w of targets) {
-      const lo = Math.max(w.startAt, b.src.validFrom);
+      const lo = Math.max(w.startAt, b.src.validFrom, b.src.notBefore ?? -Infinity);
       const hi = Math.min(w.endAt, b.src.validUntil);
       if (hi <= lo) {
         n += b.count; // not valid at any time of this window: nothing was due

@@ -1,0 +1,201 @@
+// `npm run demo`: the server and twelve simulated clusters (real agent processes with null sinks)
+// for a commune shaped like the Tú Lệ pilot, with a short demo window opening a minute after launch,
+// so a newcomer sees a day's plan built, published and played, whatever the hour.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { formatClock, toZoned, validateWindows, weekdayOf, type WindowSpec } from '@loa/shared';
+import { buildApp } from '../../server/src/app.js';
+import { loadConfig } from '../../server/src/config.js';
+import { ApiClient } from '../../server/src/testing/api-client.js';
+import type {} from '../../server/src/auth/auth.plugin.js';
+import type {} from '../../server/src/broker/broker.plugin.js';
+import { BULLETINS, COMMUNE, UNITS, VILLAGES, ZONES } from './commune.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const TZ = 'Asia/Ho_Chi_Minh';
+
+/** The default windows, plus a 10-minute demo window a minute from now (merged with any it overlaps). */
+function demoWindows(now: number): WindowSpec[] {
+  const s = toZoned(now, TZ).seconds;
+  let start = Math.ceil((s + 60) / 60) * 60;
+  let end = start + 10 * 60;
+  const defaults = [
+    { id: 'morning', start: '05:00', end: '07:30' },
+    { id: 'evening', start: '17:00', end: '19:00' },
+  ];
+  const kept: WindowSpec[] = [];
+  for (const w of defaults) {
+    const ws = Number(w.start.slice(0, 2)) * 3600 + Number(w.start.slice(3)) * 60;
+    const we = Number(w.end.slice(0, 2)) * 3600 + Number(w.end.slice(3)) * 60;
+    if (ws < end && start < we) {
+      start = Math.min(start, ws);
+      end = Math.max(end, we);
+    } else kept.push(w);
+  }
+  const windows = [...kept, { id: 'demo', start: formatClock(start), end: formatClock(Math.min(end, 86399)) }];
+  const problem = validateWindows(windows);
+  if (problem) throw new Error(`demo windows: ${problem}`);
+  return windows;
+}
+
+function speak(dir: string, name: string, text: string): string {
+  const out = join(dir, `${name}.wav`);
+  try {
+    execFileSync('espeak-ng', ['-v', 'vi', '-s', '150', '-w', out, text]);
+  } catch {
+    // Without espeak-ng the demo still runs, with tones standing for the speech.
+    execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'sine=frequency=523:duration=6', out]);
+  }
+  return out;
+}
+
+async function main() {
+  const dataDir = process.env.DATA_DIR ?? mkdtempSync(join(tmpdir(), 'loa-demo-'));
+  const config = loadConfig({ ...process.env, DATA_DIR: dataDir, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
+  const app = await buildApp(config);
+  await app.listen({ port: config.port, host: config.host });
+  const port = (app.server.address() as { port: number }).port;
+  const api = new ApiClient(`http://127.0.0.1:${port}`);
+  const password = app.firstAdmin?.password ?? process.env.LOA_ADMIN_PASSWORD;
+  if (!password)
+    throw new Error(`DATA_DIR ${dataDir} already has users; set LOA_ADMIN_PASSWORD or use a fresh DATA_DIR`);
+  await api.login('admin', password);
+
+  const now = Date.now();
+  const windows = demoWindows(now);
+  const demo = windows.find((w) => w.id === 'demo')!;
+  await api.post('/api/communes', { ...COMMUNE, timeZone: TZ, windows, quietHours: null });
+  for (const v of VILLAGES) await api.post(`/api/communes/${COMMUNE.id}/villages`, v);
+  const secrets = new Map<string, { secret: string; key: string }>();
+  for (const u of UNITS) {
+    const res = await api.post<{ secret: string; serverPublicKey: string }>('/api/units', {
+      ...u,
+      communeId: COMMUNE.id,
+    });
+    secrets.set(u.id, { secret: res.body.secret, key: res.body.serverPublicKey });
+  }
+  for (const z of ZONES) await api.post('/api/zones', { ...z, communeId: COMMUNE.id });
+
+  const mediaDir = join(dataDir, 'demo-audio');
+  mkdirSync(mediaDir, { recursive: true });
+  const today = toZoned(now, TZ).date;
+  const demoStart = Number(demo.start.slice(0, 2)) * 3600 + Number(demo.start.slice(3, 5)) * 60;
+  for (const [i, b] of BULLETINS.entries()) {
+    const media = await api.upload<{ sha256: string }>(speak(mediaDir, `b${i}`, b.text));
+    const recurrence =
+      b.pinnedAfter !== undefined
+        ? {
+            days: [weekdayOf(today)],
+            pinnedTimes: [formatClock(Math.max(demoStart, Math.ceil(toZoned(now, TZ).seconds) + 20) + b.pinnedAfter)],
+          }
+        : { days: [0, 1, 2, 3, 4, 5, 6], windowIds: b.windowIds?.filter((id) => windows.some((w) => w.id === id)) };
+    const created = await api.post<{ id: string; message?: string }>('/api/bulletins', {
+      communeId: COMMUNE.id,
+      title: b.title,
+      text: b.text,
+      level: b.level,
+      mediaSha256: media.body.sha256,
+      targets: b.targets,
+      recurrence,
+      validFrom: new Date(now - 60_000).toISOString(),
+      validUntil: new Date(now + 7 * 86400_000).toISOString(),
+    });
+    if (created.status !== 201) throw new Error(`bulletin ${b.title}: ${created.body.message}`);
+    await api.post(`/api/bulletins/${created.body.id}/submit`);
+    await api.post(`/api/bulletins/${created.body.id}/approve`);
+  }
+
+  const agents: ChildProcess[] = [];
+  const keyFile = join(dataDir, 'server-key.pem');
+  writeFileSync(keyFile, secrets.values().next().value!.key);
+  for (const u of UNITS) {
+    const agentDir = join(dataDir, 'agents', u.id);
+    mkdirSync(agentDir, { recursive: true });
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        join(ROOT, 'agent/src/main.ts'),
+        '--server',
+        `mqtt://127.0.0.1:${app.embeddedBroker!.port}`,
+        '--unit',
+        u.id,
+        '--secret',
+        secrets.get(u.id)!.secret,
+        '--data-dir',
+        agentDir,
+        '--server-key',
+        keyFile,
+        '--sink',
+        'null',
+      ],
+      { cwd: ROOT, stdio: ['ignore', 'ignore', 'ignore'] },
+    );
+    agents.push(child);
+  }
+
+  const lines = [
+    '',
+    `Loa demo — ${COMMUNE.name}: ${VILLAGES.length} villages, ${UNITS.length} loudspeaker clusters`,
+    `  web:     http://localhost:${port}/   (admin / ${password})`,
+    `  windows: ${windows.map((w) => `${w.id} ${w.start}–${w.end}`).join(', ')} (${TZ})`,
+    `  data:    ${dataDir}`,
+    `The demo window opens at ${demo.start}; what the clusters play appears below. Ctrl+C stops everything.`,
+    '',
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+
+  const seen = new Set<string>();
+  const titles = new Map<string, string>();
+  const poll = setInterval(async () => {
+    try {
+      if (titles.size === 0) {
+        const list = await api.get<{ bulletins: Array<{ id: string; title: string }> }>('/api/bulletins');
+        for (const b of list.body.bulletins) titles.set(b.id, b.title);
+      }
+      for (const u of UNITS) {
+        const log = await api.get<{
+          entries: Array<{
+            itemId: string;
+            bulletinId: string;
+            outcome: string;
+            startedAt: number | null;
+            endedAt: number | null;
+            scheduledAt: number | null;
+            reason: string | null;
+          }>;
+        }>(`/api/units/${u.id}/play-log`);
+        for (const e of log.body.entries) {
+          const key = `${u.id}|${e.itemId}|${e.outcome}`;
+          if (seen.has(key)) continue;
+          seen.add(key);
+          const at = formatClock(
+            toZoned((e.outcome === 'playing' ? e.startedAt : e.endedAt) ?? e.scheduledAt ?? Date.now(), TZ).seconds,
+          );
+          const what = titles.get(e.bulletinId) ?? e.bulletinId;
+          process.stdout.write(
+            `${at}  ${u.name.padEnd(24)} ${e.outcome.padEnd(9)} ${what}${e.reason ? ` (${e.reason})` : ''}\n`,
+          );
+        }
+      }
+    } catch {
+      // the server is shutting down
+    }
+  }, 2000);
+
+  const stop = async () => {
+    clearInterval(poll);
+    for (const a of agents) a.kill('SIGTERM');
+    await Promise.all(agents.map((a) => new Promise((r) => (a.exitCode !== null ? r(null) : a.once('exit', r)))));
+    await app.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+  if (process.env.DEMO_SECONDS) setTimeout(() => void stop(), Number(process.env.DEMO_SECONDS) * 1000);
+}
+
+await main();

@@ -1,0 +1,89 @@
+// POST /api/bulletins through the real app: the quiet-hours guard and every bad input named.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type TestServer } from '../testing/start-server.js';
+
+describe('POST /api/bulletins', () => {
+  let server: TestServer;
+  let sha: string;
+  const now = Date.now();
+  const base = () => ({
+    title: 'Thông báo họp thôn',
+    level: 'ordinary',
+    mediaSha256: sha,
+    targets: { unitIds: ['thon-ta-ghenh'] },
+    recurrence: { days: [0, 1, 2, 3, 4, 5, 6], pinnedTimes: ['05:30'] },
+    validFrom: new Date(now).toISOString(),
+    validUntil: new Date(now + 7 * 86400_000).toISOString(),
+  });
+
+  beforeAll(async () => {
+    server = await startServer();
+    const work = mkdtempSync(join(tmpdir(), 'loa-bul-'));
+    execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'sine=duration=2', join(work, 't.mp3')]);
+    sha = (await server.admin.upload<{ sha256: string }>(join(work, 't.mp3'))).body.sha256;
+    await server.admin.post('/api/units', { id: 'thon-ta-ghenh', name: 'Thôn Tà Ghềnh' });
+  });
+  afterAll(async () => server?.close());
+
+  it('accepts a pinned time inside a window, as a draft', async () => {
+    const res = await server.admin.post<{ state: string; id: string }>('/api/bulletins', base());
+    expect(res.status).toBe(201);
+    expect(res.body.state).toBe('draft');
+  });
+
+  it('refuses a relay typed for 03:15, naming the windows', async () => {
+    const res = await server.admin.post<{ error: string; message: string; field: string }>('/api/bulletins', {
+      ...base(),
+      recurrence: { days: [0, 1, 2, 3, 4, 5, 6], pinnedTimes: ['03:15'] },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toBe('outside-windows');
+    expect(res.body.message).toContain('05:00–07:30, 17:00–19:00');
+    expect(res.body.field).toBe('recurrence.pinnedTimes');
+  });
+
+  it('lets an emergency be pinned outside the windows', async () => {
+    const res = await server.admin.post('/api/bulletins', {
+      ...base(),
+      level: 'emergency',
+      recurrence: { days: [0, 1, 2, 3, 4, 5, 6], pinnedTimes: ['03:15'] },
+    });
+    expect(res.status).toBe(201);
+  });
+
+  it.each([
+    ['validUntil before validFrom', { validUntil: new Date(now - 1000).toISOString() }, 'validUntil'],
+    ['an instant without an offset', { validFrom: '2026-11-22T05:00:00' }, 'validFrom'],
+    ['no targets', { targets: {} }, 'targets'],
+    ['an unknown unit', { targets: { unitIds: ['nowhere'] } }, 'targets.unitIds'],
+    ['an unknown zone', { targets: { zoneIds: ['cho'] } }, 'targets.zoneIds'],
+    ['a recurrence with no day', { recurrence: { days: [] } }, 'recurrence.days'],
+    ['an absurd repeat count', { repeat: { count: 5000, gapSeconds: 10 } }, 'repeat.count'],
+    ['a malformed pinned time', { recurrence: { days: [1], pinnedTimes: ['25:99'] } }, 'recurrence.pinnedTimes.0'],
+    ['unknown media', { mediaSha256: 'f'.repeat(64) }, 'mediaSha256'],
+  ])('refuses %s with a 4xx naming the field', async (_name, patch, field) => {
+    const before = (await server.admin.get<{ bulletins: unknown[] }>('/api/bulletins')).body.bulletins.length;
+    const res = await server.admin.post<{ field: string; message: string }>('/api/bulletins', { ...base(), ...patch });
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.status).toBeLessThan(500);
+    expect(res.body.field).toBe(field);
+    expect(res.body.message.length).toBeGreaterThan(10);
+    expect((await server.admin.get<{ bulletins: unknown[] }>('/api/bulletins')).body.bulletins.length).toBe(before);
+  });
+
+  it('moves draft → submitted → approved, and refuses to approve a draft', async () => {
+    const b = await server.admin.post<{ id: string }>('/api/bulletins', base());
+    const early = await server.admin.post<{ error: string }>(`/api/bulletins/${b.body.id}/approve`);
+    expect(early.status).toBe(409);
+    expect((await server.admin.post<{ state: string }>(`/api/bulletins/${b.body.id}/submit`)).body.state).toBe(
+      'submitted',
+    );
+    expect((await server.admin.post<{ state: string }>(`/api/bulletins/${b.body.id}/approve`)).body.state).toBe(
+      'approved',
+    );
+  });
+});

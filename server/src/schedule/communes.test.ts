@@ -1,0 +1,130 @@
+// Communes, windows, quiet hours, zones and the timeline through the real app.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addDays, toZoned } from '@loa/shared';
+import { startServer, type TestServer } from '../testing/start-server.js';
+
+describe('communes, windows and zones', () => {
+  let server: TestServer;
+
+  beforeAll(async () => {
+    server = await startServer();
+    await server.admin.post('/api/communes', { id: 'tu-le', name: 'Xã Tú Lệ', timeZone: 'Asia/Ho_Chi_Minh' });
+    await server.admin.post('/api/communes/tu-le/villages', { id: 'ban-chao', name: 'Bản Chao' });
+    for (const id of ['cum-1', 'cum-2', 'cum-3'])
+      await server.admin.post('/api/units', { id, name: id, communeId: 'tu-le', villageId: 'ban-chao' });
+  });
+  afterAll(async () => server?.close());
+
+  it('creates a commune with the default windows and quiet hours', async () => {
+    const res = await server.admin.get<{
+      windows: Array<{ id: string; start: string; end: string }>;
+      quietHours: unknown;
+    }>('/api/communes/tu-le');
+    expect(res.body.windows).toEqual([
+      { id: 'morning', start: '05:00', end: '07:30' },
+      { id: 'evening', start: '17:00', end: '19:00' },
+    ]);
+    expect(res.body.quietHours).toEqual({ start: '22:00', end: '05:00' });
+  });
+
+  it.each([
+    ['a window that ends when it starts', [{ id: 'a', start: '06:00', end: '06:00' }], /same time/],
+    [
+      'overlapping windows',
+      [
+        { id: 'a', start: '05:00', end: '07:00' },
+        { id: 'b', start: '06:30', end: '08:00' },
+      ],
+      /overlap/,
+    ],
+    ['a window inside the quiet hours', [{ id: 'night', start: '03:00', end: '04:00' }], /quiet hours 22:00–05:00/],
+  ])('refuses %s, naming the window, and keeps the old ones', async (_n, windows, message) => {
+    const res = await server.admin.put<{ message: string; field: string }>('/api/communes/tu-le/windows', { windows });
+    expect(res.status).toBe(400);
+    expect(res.body.message).toMatch(message);
+    expect(res.body.field).toBe('windows');
+    expect((await server.admin.get<{ windows: unknown[] }>('/api/communes/tu-le')).body.windows).toHaveLength(2);
+  });
+
+  it('refuses an unknown time zone and a village of another commune', async () => {
+    const tz = await server.admin.request<{ field: string }>('PATCH', '/api/communes/tu-le', {
+      timeZone: 'Mars/Olympus',
+    });
+    expect(tz.status).toBe(400);
+    expect(tz.body.field).toBe('timeZone');
+    const unit = await server.admin.request<{ field: string }>('PATCH', '/api/units/cum-1', { villageId: 'nowhere' });
+    expect(unit.status).toBe(400);
+    expect(unit.body.field).toBe('villageId');
+  });
+
+  it('saves a zone with its units and windows in one piece, or nothing', async () => {
+    const bad = await server.admin.post<{ field: string }>('/api/zones', {
+      id: 'cho',
+      communeId: 'tu-le',
+      name: 'Chợ',
+      unitIds: ['cum-1', 'ghost'],
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.field).toBe('unitIds');
+    expect((await server.admin.get('/api/zones/cho')).status).toBe(404);
+    const ok = await server.admin.post<{ unitIds: string[] }>('/api/zones', {
+      id: 'cho',
+      communeId: 'tu-le',
+      name: 'Chợ',
+      unitIds: ['cum-1', 'cum-2'],
+      windows: [{ id: 'morning', start: '06:00', end: '06:30' }],
+    });
+    expect(ok.status).toBe(201);
+    expect(ok.body.unitIds).toEqual(['cum-1', 'cum-2']);
+  });
+
+  it('shows a day on the commune timeline, zone windows overriding, and refuses to delete a zone in use', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'loa-tl-'));
+    execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'sine=duration=60', join(work, 'm.mp3')]);
+    const sha = (await server.admin.upload<{ sha256: string }>(join(work, 'm.mp3'))).body.sha256;
+    const tomorrow = addDays(toZoned(Date.now(), 'Asia/Ho_Chi_Minh').date, 1);
+    const b = await server.admin.post<{ id: string }>('/api/bulletins', {
+      communeId: 'tu-le',
+      title: 'Lịch tiêm phòng',
+      level: 'priority',
+      mediaSha256: sha,
+      targets: { commune: true },
+      recurrence: { days: [0, 1, 2, 3, 4, 5, 6], windowIds: ['morning'] },
+      validFrom: new Date().toISOString(),
+      validUntil: new Date(Date.now() + 3 * 86400_000).toISOString(),
+    });
+    expect(b.status).toBe(201);
+    await server.admin.post(`/api/bulletins/${b.body.id}/submit`);
+    await server.admin.post(`/api/bulletins/${b.body.id}/approve`);
+
+    const tl = await server.admin.get<{ units: Array<{ unitId: string; items: Array<{ startAt: number }> }> }>(
+      `/api/communes/tu-le/timeline?date=${tomorrow}`,
+    );
+    expect(tl.status).toBe(200);
+    const startOf = (unit: string) =>
+      toZoned(tl.body.units.find((u) => u.unitId === unit)!.items[0]!.startAt, 'Asia/Ho_Chi_Minh').seconds;
+    expect(startOf('cum-1')).toBe(6 * 3600); // the market zone's morning window
+    expect(startOf('cum-3')).toBe(5 * 3600); // the commune's
+    const plan = await server.admin.get<{ items: unknown[] }>(`/api/units/cum-3/plan?date=${tomorrow}`);
+    expect(plan.body.items).toHaveLength(1);
+
+    await server.admin.post('/api/bulletins', {
+      communeId: 'tu-le',
+      title: 'Chợ phiên',
+      level: 'ordinary',
+      mediaSha256: sha,
+      targets: { zoneIds: ['cho'] },
+      recurrence: { days: [0, 1, 2, 3, 4, 5, 6] },
+      validFrom: new Date().toISOString(),
+      validUntil: new Date(Date.now() + 86400_000).toISOString(),
+    });
+    const del = await server.admin.request<{ error: string }>('DELETE', '/api/zones/cho');
+    expect(del.status).toBe(409);
+    expect(del.body.error).toBe('zone-in-use');
+    expect((await server.admin.get(`/api/communes/tu-le/timeline?date=2026-02-30`)).status).toBe(400);
+  });
+});
