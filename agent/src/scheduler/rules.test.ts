@@ -66,13 +66,16 @@ describe('decide', () => {
     );
   });
 
-  it('skips at or after validUntil (rule 3)', () => {
+  it('skips an item that would still sound after validUntil (rule 3)', () => {
     const p = planOf([{ startAt: T - 1, endAt: T + 3600_000 }]);
+    const end = T + base.media.durationMs;
     expect(decide({ ...base, validUntil: T }, p, T, true)).toEqual({
       kind: 'skipped',
       reason: expect.stringMatching(/^valid until/),
     });
-    expect(decide({ ...base, validUntil: T + 1 }, p, T, true).kind).toBe('play');
+    // Aired 5 s late, it would end 5 s past its validity: skipped, not cut short.
+    expect(decide({ ...base, validUntil: end }, p, T + 5000, true).kind).toBe('skipped');
+    expect(decide({ ...base, validUntil: end }, p, T, true).kind).toBe('play');
   });
 
   it('airs a slightly late item only if it still ends inside its window', () => {

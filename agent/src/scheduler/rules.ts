@@ -35,8 +35,12 @@ export function decide(
   if (plan.expiresAt <= now)
     return { kind: 'skipped', reason: `plan v${plan.version} expired at ${iso(plan.expiresAt)}` };
   // Rule 3: after valid-until no unit plays it, even one offline since before.
-  if (item.validUntil <= now)
-    return { kind: 'skipped', reason: `valid until ${iso(item.validUntil)}, now ${iso(now)}` };
+  // An item aired late must still end by then: it may not sound after valid-until at all.
+  if (Math.max(now, item.startAt) + duration > item.validUntil)
+    return {
+      kind: 'skipped',
+      reason: `valid until ${iso(item.validUntil)}, would end ${iso(Math.max(now, item.startAt) + duration)}`,
+    };
   const late = now - item.startAt;
   if (!emergency && late > maxLateMs) {
     return { kind: 'skipped', reason: `missed its instant by ${Math.round(late / 1000)} s` };
