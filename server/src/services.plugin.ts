@@ -14,10 +14,13 @@ import { bulletinsService, type BulletinsService } from './schedule/bulletins.se
 import { plansService, type PlansService } from './schedule/plans.service.js';
 import { eventsService } from './events/events.service.js';
 import { loadOrCreateSigner, type Signer } from './keys/signing-key.js';
+import { Hub } from './hub.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     signer: Signer;
+    /** What changed, for the dashboard socket, alerts and metrics. */
+    hub: Hub;
     services: {
       units: UnitsService;
       media: MediaService;
@@ -37,12 +40,14 @@ export default fp(
     const { db, bus, config } = app;
     const signer = loadOrCreateSigner(config.dataDir);
     app.decorate('signer', signer);
+    const hub = new Hub((err, event) => app.log.error({ err, event }, 'hub: listener failed'));
+    app.decorate('hub', hub);
 
     const tools = findFfmpeg();
     if (!tools) app.log.warn(`media: ${FFMPEG_MISSING} Until then uploads are refused.`);
     const mediaDir = join(config.dataDir, 'media');
 
-    const plans = plansService(db, signer, bus, app.log.child({ name: 'plans' }));
+    const plans = plansService(db, signer, bus, app.log.child({ name: 'plans' }), hub);
     const replan = () => plans.schedule();
     const units = unitsService(db, app.log.child({ name: 'units' }));
     const media = mediaService(db, mediaDir, tools);
@@ -62,8 +67,8 @@ export default fp(
     });
 
     communes.ensureDefault(config.timeZone);
-    units.attach(bus, () => undefined);
-    events.attach(bus, () => undefined);
+    units.attach(bus, hub);
+    events.attach(bus, (unitId, upTo) => hub.emit('events-stored', { unitId, upTo, at: Date.now() }));
     bus.on('media-want', (t, payload) => {
       if (t.kind === 'media-want') distribution.onWant(t.sha256, payload);
     });

@@ -81,7 +81,7 @@ export function eventsService(db: Db, log: FastifyBaseLogger) {
   });
 
   return {
-    attach(bus: Bus, onStored: (unitId: string) => void) {
+    attach(bus: Bus, onStored: (unitId: string, upTo: number) => void) {
       bus.on('unit:events', (t, payload) => {
         if (t.kind !== 'unit') return;
         const msg = eventsDecoder.decode(payload);
@@ -89,7 +89,7 @@ export function eventsService(db: Db, log: FastifyBaseLogger) {
         const upTo = store(t.unit, msg.value.events);
         if (upTo === undefined) return log.warn({ unit: t.unit }, 'events: from an unknown unit');
         void bus.publish(topics.eventsAck(t.unit), JSON.stringify({ upTo }), { qos: 1 }).catch(() => undefined);
-        onStored(t.unit);
+        onStored(t.unit, upTo);
       });
     },
     playLog(unitId: string, from: number, to: number, limit: number) {

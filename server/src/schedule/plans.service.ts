@@ -17,11 +17,12 @@ import type { Bus } from '../broker/bus.js';
 import type { Db } from '../db/database.js';
 import type { Signer } from '../keys/signing-key.js';
 import { plannerInputReader } from './planner-input.js';
+import type { Hub } from '../hub.js';
 
 export const WARMUP_MS = 3000;
 const DAYS_AHEAD = 2;
 
-export function plansService(db: Db, signer: Signer, bus: Bus, log: FastifyBaseLogger) {
+export function plansService(db: Db, signer: Signer, bus: Bus, log: FastifyBaseLogger, hub?: Hub) {
   const reader = plannerInputReader(db);
   const stored = db.prepare('SELECT version, content_hash FROM plans WHERE unit_id = ?');
   const upsert = db.prepare(
@@ -96,6 +97,7 @@ export function plansService(db: Db, signer: Signer, bus: Bus, log: FastifyBaseL
     upsert.run({ unit, version: body.version, hash, body: JSON.stringify(body), envelope, now });
     await bus.publish(topics.plan(unit), envelope, { qos: 1, retain: true });
     log.info({ unit, version: body.version, items: body.items.length }, 'plans: published');
+    hub?.emit('plan-published', { unitId: unit, version: body.version, items: body.items.length, at: now });
     return true;
   }
 

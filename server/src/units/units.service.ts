@@ -8,6 +8,7 @@ import { HttpError } from '../http-error.js';
 import { unitsRepo, type UnitRow } from './units.repo.js';
 import { hashUnitSecret, newUnitSecret } from './units.secrets.js';
 import { communesRepo } from '../schedule/communes.repo.js';
+import type { Hub } from '../hub.js';
 
 const statusDecoder = decoder(StatusMessage);
 const telemetryDecoder = decoder(TelemetryMessage);
@@ -93,7 +94,7 @@ export function unitsService(db: Db, log: FastifyBaseLogger) {
       return toUnitView(repo.get(id)!, published(id));
     },
     /** Wires the unit topics of the bus: retained status (and the broker's will), telemetry. */
-    attach(bus: Bus, onChange: (unitId: string) => void) {
+    attach(bus: Bus, hub: Hub) {
       bus.on('unit:status', (t, payload) => {
         if (t.kind !== 'unit') return;
         if (payload.length === 0) return; // a cleared retained message
@@ -109,14 +110,16 @@ export function unitsService(db: Db, log: FastifyBaseLogger) {
           agentVersion: msg.value.agentVersion ?? null,
           planVersion: msg.value.scheduleVersion ?? null,
         });
-        onChange(t.unit);
+        hub.emit('unit-status', { unitId: t.unit, online: msg.value.online, at: now });
       });
       bus.on('unit:telemetry', (t, payload) => {
         if (t.kind !== 'unit') return;
         const msg = telemetryDecoder.decode(payload);
         if (!msg.ok) return log.warn({ unit: t.unit, reason: msg.error }, 'units: dropped telemetry');
         if (!repo.get(t.unit)) return;
-        repo.setTelemetry(t.unit, Date.now(), JSON.stringify(msg.value));
+        const now = Date.now();
+        repo.setTelemetry(t.unit, now, JSON.stringify(msg.value));
+        hub.emit('unit-telemetry', { unitId: t.unit, sample: msg.value, at: now });
       });
     },
   };
