@@ -8,5 +8,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Process-level tests start servers and agents; two cores do not gain from running many at once.
     maxWorkers: 2,
+    // In CI, also a JSON report, from which .ci/run prints the plain 'N passed, N failed' line.
+    reporters: process.env.CI ? ['default', ['json', { outputFile: 'test-artifacts/vitest.json' }]] : ['default'],
   },
 });
