@@ -46,6 +46,18 @@ describe('POST /api/bulletins', () => {
     expect(res.body.field).toBe('recurrence.pinnedTimes');
   });
 
+  it('refuses pinned times that overlap each other, naming them', async () => {
+    // The media is 2 s long: 05:40:00 and 05:40:01 overlap.
+    const res = await server.admin.post<{ error: string; message: string; field: string }>('/api/bulletins', {
+      ...base(),
+      recurrence: { days: [0, 1, 2, 3, 4, 5, 6], pinnedTimes: ['05:40', '05:40:01'] },
+    });
+    expect(res.status).toBe(409);
+    expect(res.body.error).toBe('pinned-conflict');
+    expect(res.body.message).toMatch(/05:40/);
+    expect(res.body.field).toBe('recurrence.pinnedTimes');
+  });
+
   it('lets an emergency be pinned outside the windows', async () => {
     const res = await server.admin.post('/api/bulletins', {
       ...base(),
