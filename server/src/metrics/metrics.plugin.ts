@@ -1,0 +1,80 @@
+// Prometheus metrics at /metrics (prom-client): units online, plan publishes, media bytes
+// published, MQTT clients, event-loop lag and the rest of Node's defaults. One registry per app,
+// so tests can run several servers in one process. Set METRICS_TOKEN to require
+// `Authorization: Bearer <token>` (a province exposing the server beyond its LAN should).
+import { timingSafeEqual } from 'node:crypto';
+import fp from 'fastify-plugin';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type {} from '../services.plugin.js';
+import type {} from '../broker/broker.plugin.js';
+
+export default fp(
+  async (app) => {
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
+    const onlineQuery = app.db.prepare('SELECT COUNT(*) AS n FROM units WHERE online = 1');
+    const totalQuery = app.db.prepare('SELECT COUNT(*) AS n FROM units');
+    new Gauge({
+      name: 'loa_units_online',
+      help: 'Units whose agent is connected (retained status online).',
+      registers: [registry],
+      collect() {
+        this.set((onlineQuery.get() as { n: number }).n);
+      },
+    });
+    new Gauge({
+      name: 'loa_units',
+      help: 'Units known to the server.',
+      registers: [registry],
+      collect() {
+        this.set((totalQuery.get() as { n: number }).n);
+      },
+    });
+    const publishes = new Counter({
+      name: 'loa_plan_publishes_total',
+      help: 'Plans signed and published.',
+      registers: [registry],
+    });
+    app.hub.on('plan-published', () => publishes.inc());
+    new Gauge({
+      name: 'loa_media_bytes_published',
+      help: 'Bytes of media chunks the server published since start (fan-out is the broker’s).',
+      registers: [registry],
+      collect() {
+        this.set(app.services.distribution.stats.bytesPublished);
+      },
+    });
+    new Gauge({
+      name: 'loa_media_chunks_published',
+      help: 'Media chunks the server published since start.',
+      registers: [registry],
+      collect() {
+        this.set(app.services.distribution.stats.chunksPublished);
+      },
+    });
+    new Gauge({
+      name: 'loa_mqtt_clients',
+      help: 'Clients connected to the embedded broker (0 with an external broker: read its own metrics).',
+      registers: [registry],
+      collect() {
+        const broker = app.embeddedBroker?.broker as { connectedClients?: number } | undefined;
+        this.set(broker?.connectedClients ?? 0);
+      },
+    });
+
+    const token = process.env.METRICS_TOKEN;
+    app.get('/metrics', { config: { public: true }, schema: { hide: true } }, async (req, reply) => {
+      if (token) {
+        const given = Buffer.from(req.headers.authorization ?? '');
+        const want = Buffer.from(`Bearer ${token}`);
+        if (given.length !== want.length || !timingSafeEqual(given, want)) {
+          return reply
+            .code(401)
+            .send({ error: 'unauthenticated', message: 'Send the metrics token as a Bearer token.' });
+        }
+      }
+      return reply.type(registry.contentType).send(await registry.metrics());
+    });
+  },
+  { name: 'metrics', dependencies: ['services', 'broker'] },
+);
