@@ -1,5 +1,7 @@
-// Issue #2's proof: one real broadcast from upload to loudspeaker. Real server (HTTP + embedded
-// broker + SQLite), a real agent process with a file sink, real ffmpeg on real audio.
+// Issue #2's proof: one real broadcast from upload to loudspeaker. Real server (HTTP + broker +
+// SQLite), a real agent process with a file sink, real ffmpeg on real audio — run twice: with the
+// embedded broker, and with a real Mosquitto configured by `npm run broker:export` (issue #4). The
+// editor writes and submits the bulletins, the approver approves them (issue #4's four eyes).
 import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatClock, toZoned, weekdayOf, type PlanBody } from '@loa/shared';
 import { durationMs, makeTone, makeVietnameseSpeech } from './support/audio.js';
 import { startAgent, type AgentProcess } from './support/agent.js';
-import { startServer, type TestServer } from './support/server.js';
+import { startServer, type TestServer, type TestUser } from './support/server.js';
+import { startServerWithMosquitto } from './support/mosquitto.js';
 import { waitFor } from './support/wait.js';
 import type {} from '../server/src/broker/broker.plugin.js';
 
@@ -31,14 +34,30 @@ function readSink(dir: string): SinkEntry[] {
     .map((l) => JSON.parse(l) as SinkEntry);
 }
 
-describe('a first bulletin reaches a loudspeaker', () => {
+const BROKERS = [
+  {
+    broker: 'the embedded broker',
+    start: async () => {
+      const server = await startServer();
+      return { server, stop: () => server.close() };
+    },
+  },
+  { broker: 'a real Mosquitto', start: startServerWithMosquitto },
+];
+
+describe.each(BROKERS)('a first bulletin reaches a loudspeaker, through $broker', ({ start }) => {
   let server: TestServer;
+  let stop: () => Promise<void>;
+  let editor: TestUser;
+  let approver: TestUser;
   let agent: AgentProcess;
   const work = mkdtempSync(join(tmpdir(), 'loa-e2e-'));
   let unit: { id: string; secret: string; key: string };
 
   beforeAll(async () => {
-    server = await startServer();
+    ({ server, stop } = await start());
+    editor = await server.userClient('editor');
+    approver = await server.userClient('approver');
     const created = await server.admin.post<{ unit: { id: string }; secret: string; serverPublicKey: string }>(
       '/api/units',
       {
@@ -52,13 +71,13 @@ describe('a first bulletin reaches a loudspeaker', () => {
 
   afterAll(async () => {
     await agent?.kill('SIGKILL');
-    await server?.close();
+    await stop?.();
   });
 
   it('plays an uploaded tone and a Vietnamese sentence at their instants, and logs both', async () => {
     const { admin } = server;
-    const tone = await admin.upload<{ sha256: string; durationMs: number }>(makeTone(work, 5));
-    const speech = await admin.upload<{ sha256: string; durationMs: number }>(
+    const tone = await editor.upload<{ sha256: string; durationMs: number }>(makeTone(work, 5));
+    const speech = await editor.upload<{ sha256: string; durationMs: number }>(
       makeVietnameseSpeech(work, 'Kính thưa bà con thôn Bản Chao, sáng mai xã tổ chức tiêm phòng cho gia súc.'),
     );
     expect(tone.status).toBe(201);
@@ -93,15 +112,15 @@ describe('a first bulletin reaches a loudspeaker', () => {
       ['Thông báo tiêm phòng', speech.body.sha256, second],
     ] as const) {
       const days = [weekdayOf(local.date)];
-      const b = await admin.post<{ id: string }>('/api/bulletins', {
+      const b = await editor.post<{ id: string }>('/api/bulletins', {
         ...common,
         title,
         mediaSha256: media,
         recurrence: { days, pinnedTimes: [formatClock(at)] },
       });
       expect(b.status, JSON.stringify(b.body)).toBe(201);
-      expect((await admin.post(`/api/bulletins/${b.body.id}/submit`)).status).toBe(200);
-      expect((await admin.post(`/api/bulletins/${b.body.id}/approve`)).status).toBe(200);
+      expect((await editor.post(`/api/bulletins/${b.body.id}/submit`)).status).toBe(200);
+      expect((await approver.post(`/api/bulletins/${b.body.id}/approve`)).status).toBe(200);
     }
 
     const plan = await waitFor('a plan with both items', async () => {
@@ -165,8 +184,9 @@ describe('a first bulletin reaches a loudspeaker', () => {
           resolve(err.message);
         });
       });
+    // aedes answers CONNACK 4 (bad user name or password), Mosquitto 5 (not authorized): both refuse.
     expect(await attempt({ clientId: `loa-unit-${unit.id}`, username: unit.id, password: 'wrong-secret' })).toMatch(
-      /bad user name or password|Bad username or password/i,
+      /bad user name or password|Bad username or password|Not authorized/i,
     );
     expect(await attempt({ clientId: 'anonymous-listener' })).toMatch(
       /bad user name or password|Bad username or password|Not authorized/i,

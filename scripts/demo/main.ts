@@ -62,6 +62,19 @@ async function main() {
   if (!password)
     throw new Error(`DATA_DIR ${dataDir} already has users; set LOA_ADMIN_PASSWORD or use a fresh DATA_DIR`);
   await api.login('admin', password);
+  // Issue #4: the radio operator (biên tập) writes and submits, the leader (lãnh đạo) approves;
+  // nobody approves their own bulletin. Two demo accounts play those parts.
+  const people = { editor: 'bien-tap', approver: 'lanh-dao' } as const;
+  const logins = new Map<string, { client: ApiClient; password: string }>();
+  for (const [role, username] of Object.entries(people)) {
+    const res = await api.post<{ password: string }>('/api/users', { username, role });
+    if (res.status !== 201) throw new Error(`demo account ${username}: ${JSON.stringify(res.body)}`);
+    const client = new ApiClient(`http://127.0.0.1:${port}`);
+    await client.login(username, res.body.password);
+    logins.set(role, { client, password: res.body.password });
+  }
+  const editor = logins.get('editor')!.client;
+  const approver = logins.get('approver')!.client;
 
   const now = Date.now();
   const windows = demoWindows(now);
@@ -83,7 +96,7 @@ async function main() {
   const today = toZoned(now, TZ).date;
   const demoStart = Number(demo.start.slice(0, 2)) * 3600 + Number(demo.start.slice(3, 5)) * 60;
   for (const [i, b] of BULLETINS.entries()) {
-    const media = await api.upload<{ sha256: string }>(speak(mediaDir, `b${i}`, b.text));
+    const media = await editor.upload<{ sha256: string }>(speak(mediaDir, `b${i}`, b.text));
     const recurrence =
       b.pinnedAfter !== undefined
         ? {
@@ -91,7 +104,9 @@ async function main() {
             pinnedTimes: [formatClock(Math.max(demoStart, Math.ceil(toZoned(now, TZ).seconds) + 20) + b.pinnedAfter)],
           }
         : { days: [0, 1, 2, 3, 4, 5, 6], windowIds: b.windowIds?.filter((id) => windows.some((w) => w.id === id)) };
-    const created = await api.post<{ id: string; message?: string }>('/api/bulletins', {
+    // An emergency needs the emergency permission to write: the administrator's, not the editor's.
+    const author = b.level === 'emergency' ? api : editor;
+    const created = await author.post<{ id: string; message?: string }>('/api/bulletins', {
       communeId: COMMUNE.id,
       title: b.title,
       text: b.text,
@@ -103,8 +118,9 @@ async function main() {
       validUntil: new Date(now + 7 * 86400_000).toISOString(),
     });
     if (created.status !== 201) throw new Error(`bulletin ${b.title}: ${created.body.message}`);
-    await api.post(`/api/bulletins/${created.body.id}/submit`);
-    await api.post(`/api/bulletins/${created.body.id}/approve`);
+    await author.post(`/api/bulletins/${created.body.id}/submit`);
+    const approved = await approver.post<{ message?: string }>(`/api/bulletins/${created.body.id}/approve`);
+    if (approved.status !== 200) throw new Error(`approving ${b.title}: ${approved.body.message}`);
   }
 
   const agents: ChildProcess[] = [];
@@ -141,6 +157,7 @@ async function main() {
     '',
     `Loa demo — ${COMMUNE.name}: ${VILLAGES.length} villages, ${UNITS.length} loudspeaker clusters`,
     `  web:     http://localhost:${port}/   (admin / ${password})`,
+    `           editor ${people.editor} / ${logins.get('editor')!.password}, approver ${people.approver} / ${logins.get('approver')!.password}`,
     `  windows: ${windows.map((w) => `${w.id} ${w.start}–${w.end}`).join(', ')} (${TZ})`,
     `  data:    ${dataDir}`,
     `The demo window opens at ${demo.start}; what the clusters play appears below. Ctrl+C stops everything.`,

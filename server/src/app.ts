@@ -1,22 +1,37 @@
 // Builds the Loa server as one Fastify app; main.ts boots it and the tests build it directly.
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import multipart from '@fastify/multipart';
 import fastifyStatic from '@fastify/static';
+import websocket from '@fastify/websocket';
 import type { Config } from './config.js';
 import { HttpError } from './http-error.js';
 import dbPlugin from './db/db.plugin.js';
+import docsPlugin from './docs/docs.plugin.js';
+import metricsPlugin from './metrics/metrics.plugin.js';
+import telemetryPlugin from './telemetry/telemetry.plugin.js';
+import reportsRoutes from './reports/reports.routes.js';
 import brokerPlugin from './broker/broker.plugin.js';
 import authPlugin from './auth/auth.plugin.js';
+import auditPlugin from './audit/audit.plugin.js';
 import servicesPlugin from './services.plugin.js';
 import authRoutes from './auth/auth.routes.js';
+import usersRoutes from './auth/users.routes.js';
+import tokensRoutes from './auth/tokens.routes.js';
+import auditRoutes from './audit/audit.routes.js';
 import unitsRoutes from './units/units.routes.js';
 import mediaRoutes from './media/media.routes.js';
+import mediaJobsRoutes from './media/jobs.routes.js';
+import ttsRoutes from './media/tts/tts.routes.js';
 import communesRoutes from './schedule/communes.routes.js';
 import zonesRoutes from './schedule/zones.routes.js';
 import bulletinsRoutes from './schedule/bulletins.routes.js';
+import dashboardRoutes from './dashboard/dashboard.routes.js';
+import commandsRoutes from './commands/commands.routes.js';
+import enrollRoutes from './enroll/enroll.routes.js';
+import alertsRoutes from './alerts/alerts.routes.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -26,16 +41,37 @@ declare module 'fastify' {
 
 export const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
 
-export async function buildApp(config: Config, opts: FastifyServerOptions = {}): Promise<FastifyInstance> {
+export interface BuildOptions extends FastifyServerOptions {
+  /** Where log lines go (default stdout); tests read them to check that no secret is ever logged. */
+  logStream?: { write(line: string): void };
+}
+
+export async function buildApp(config: Config, { logStream, ...opts }: BuildOptions = {}): Promise<FastifyInstance> {
   mkdirSync(config.dataDir, { recursive: true });
   const app = Fastify({
     logger: {
       level: config.logLevel,
-      redact: ['req.headers.cookie', 'req.headers.authorization', 'res.headers["set-cookie"]'],
+      redact: [
+        'req.headers.cookie',
+        'req.headers.authorization',
+        'req.headers["x-csrf-token"]',
+        'res.headers["set-cookie"]',
+      ],
+      ...(logStream ? { stream: logStream } : {}),
     },
     bodyLimit: 1024 * 1024,
+    // HTTPS when certificate paths are configured (DESIGN §7, issue #4).
+    ...(config.tls
+      ? {
+          https: {
+            cert: readFileSync(config.tls.certFile),
+            key: readFileSync(config.tls.keyFile),
+            minVersion: 'TLSv1.2',
+          },
+        }
+      : {}),
     ...opts,
-  }).withTypeProvider<TypeBoxTypeProvider>();
+  } as FastifyServerOptions).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorate('config', config);
 
@@ -74,11 +110,17 @@ export async function buildApp(config: Config, opts: FastifyServerOptions = {}):
     });
   });
 
+  await app.register(docsPlugin);
   await app.register(dbPlugin);
   await app.register(brokerPlugin);
+  await app.register(auditPlugin);
   await app.register(authPlugin);
   await app.register(servicesPlugin);
+  await app.register(metricsPlugin);
+  await app.register(telemetryPlugin);
+  await app.register(reportsRoutes);
   await app.register(multipart, { limits: { fileSize: config.maxUploadBytes, files: 1, fields: 10 } });
+  await app.register(websocket, { options: { maxPayload: 4096 } });
 
   app.get('/api/health', { config: { public: true } }, async () => ({
     ok: true,
@@ -91,14 +133,37 @@ export async function buildApp(config: Config, opts: FastifyServerOptions = {}):
   }));
 
   await app.register(authRoutes);
+  await app.register(usersRoutes);
+  await app.register(tokensRoutes);
+  await app.register(auditRoutes);
   await app.register(unitsRoutes);
   await app.register(mediaRoutes);
+  await app.register(mediaJobsRoutes);
+  await app.register(ttsRoutes);
   await app.register(communesRoutes);
   await app.register(zonesRoutes);
   await app.register(bulletinsRoutes);
+  await app.register(dashboardRoutes);
+  await app.register(commandsRoutes);
+  await app.register(enrollRoutes);
+  await app.register(alertsRoutes);
 
-  if (existsSync(WEB_DIST)) {
-    await app.register(fastifyStatic, { root: WEB_DIST, prefix: '/' });
+  const webDir = config.webDir ?? WEB_DIST;
+  if (existsSync(webDir)) {
+    await app.register(fastifyStatic, { root: webDir, prefix: '/' });
+    // The web app's wildcard (/*) must not answer for API paths that do not exist: a 404 in words.
+    app.route({
+      method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      url: '/api/*',
+      config: { permission: 'self' },
+      handler: async (req) => {
+        throw new HttpError(
+          404,
+          'not-found',
+          `There is no ${req.method} ${req.url.split('?')[0]} in this server's API.`,
+        );
+      },
+    });
   } else {
     app.get('/', async (_req, reply) =>
       reply

@@ -17,9 +17,12 @@ async function main() {
   await app.listen({ port: config.port, host: config.host });
   const port = (app.server.address() as { port: number }).port;
   const mqtt = app.embeddedBroker
-    ? `embedded MQTT broker on port ${app.embeddedBroker.port}`
+    ? `embedded MQTT broker on port ${app.embeddedBroker.port}${app.embeddedBroker.tlsPort ? `, MQTTS on port ${app.embeddedBroker.tlsPort}` : ''}`
     : `external MQTT broker ${config.mqttUrl}`;
-  const lines = [``, `Loa is running: http://localhost:${port}/  (${mqtt}; data in ${config.dataDir})`];
+  const lines = [
+    ``,
+    `Loa is running: ${config.tls ? 'https' : 'http'}://localhost:${port}/  (${mqtt}; data in ${config.dataDir})`,
+  ];
   if (app.firstAdmin) {
     lines.push(
       `First start — sign in as "${app.firstAdmin.username}" with password: ${app.firstAdmin.password}`,

@@ -32,3 +32,15 @@ export function randomPassword(): string {
   const bytes = randomBytes(16);
   return Array.from(bytes, (b) => alphabet[b % alphabet.length]).join('');
 }
+
+export const MIN_PASSWORD_LENGTH = 10;
+
+/** Why a new password is refused, as a sentence for the person choosing it; null when it is fine. */
+export function passwordProblem(password: string, username: string): string | null {
+  if ([...password].length < MIN_PASSWORD_LENGTH)
+    return `Choose a password of at least ${MIN_PASSWORD_LENGTH} characters; a short sentence is easy to remember.`;
+  if (password.toLowerCase().includes(username.toLowerCase()))
+    return 'Choose a password that does not contain your user name.';
+  if (new Set(password).size < 4) return 'Choose a password with more different characters.';
+  return null;
+}

@@ -1,43 +1,84 @@
-// Who may publish and subscribe to what (DESIGN §7). Pure functions, so the embedded broker's hooks
-// and the exported Mosquitto ACL (scripts/broker, later) say the same thing.
+// Who may publish and subscribe to what (DESIGN §7), written once as a table of MQTT patterns in
+// Mosquitto's own terms (`%u` = the unit's user name), so that the embedded broker's hooks and the
+// exported Mosquitto ACL (scripts/broker) are the same rules, not two copies that drift apart.
 import { TOPIC_PREFIX, isUnitId, parseTopic } from '@loa/shared';
 
 export type BrokerIdentity = { kind: 'server' } | { kind: 'unit'; unit: string };
 
-const UNIT_PUBLISH = new Set(['status', 'telemetry', 'events', 'cmd/ack', 'time']);
-const UNIT_SUBSCRIBE = new Set(['plan', 'cmd', 'events/ack', 'time/reply']);
+export const UNIT_ACL = {
+  /** What a unit may publish: only under its own id, and what it still misses of a media file. */
+  publish: [
+    'units/%u/status',
+    'units/%u/telemetry',
+    'units/%u/events',
+    'units/%u/cmd/ack',
+    'units/%u/time',
+    'media/+/want',
+  ],
+  /**
+   * What a unit may subscribe to. Media: chunks only (`media/{sha}/{i}/{n}`). Departs from
+   * DESIGN §7's `media/#` on purpose: that filter also matches every other unit's `want`, which
+   * would send each unit the wants of the whole fleet — traffic that grows with the square of the
+   * fleet, and a leak of unit ids.
+   */
+  subscribe: ['units/%u/plan', 'units/%u/cmd', 'units/%u/events/ack', 'units/%u/time/reply', 'media/+/+/+', 'live/#'],
+} as const;
 
-export function canPublish(who: BrokerIdentity, topic: string): boolean {
-  if (who.kind === 'server') return true;
-  const t = parseTopic(topic);
-  if (!t) return false;
-  if (t.kind === 'unit') return t.unit === who.unit && UNIT_PUBLISH.has(t.sub);
-  return t.kind === 'media-want';
+/** The patterns of `UNIT_ACL` for one unit, with the topic prefix. */
+export function unitPatterns(kind: 'publish' | 'subscribe', unit: string): string[] {
+  return UNIT_ACL[kind].map((p) => TOPIC_PREFIX + p.replace('%u', unit));
+}
+
+/** True when the MQTT filter `pattern` matches the concrete `topic`. */
+export function topicMatches(pattern: string, topic: string): boolean {
+  const p = pattern.split('/');
+  const t = topic.split('/');
+  for (let i = 0; i < p.length; i++) {
+    if (p[i] === '#') return true;
+    if (i >= t.length) return false;
+    if (p[i] !== '+' && p[i] !== t[i]) return false;
+  }
+  return p.length === t.length;
+}
+
+/** True when every topic `filter` can match is also matched by `pattern` (Mosquitto's rule). */
+export function filterCovered(pattern: string, filter: string): boolean {
+  const p = pattern.split('/');
+  const f = filter.split('/');
+  for (let i = 0; i < p.length; i++) {
+    if (p[i] === '#') return true;
+    if (i >= f.length || f[i] === '#') return false;
+    if (p[i] === '+') continue;
+    if (f[i] !== p[i]) return false;
+  }
+  return p.length === f.length;
 }
 
 const SHA_OR_PLUS = /^([0-9a-f]{64}|\+)$/;
-const LEVEL_OR_PLUS = /^(\d+|\+)$/;
+const INDEX_OR_PLUS = /^(\d{1,9}|\+)$/;
+const SESSION_OR_WILD = /^([A-Za-z0-9-]{1,64}|\+|#)$/;
+
+/**
+ * Stricter than Mosquitto can say, and harmless to add: wildcard levels aside, a media filter
+ * names a hash and chunk numbers, and a live filter a session id.
+ */
+function wellFormedFilter(filter: string): boolean {
+  const parts = filter.slice(TOPIC_PREFIX.length).split('/');
+  if (parts[0] === 'media')
+    return SHA_OR_PLUS.test(parts[1] ?? '') && parts.slice(2).every((x) => INDEX_OR_PLUS.test(x));
+  if (parts[0] === 'live') return parts.length === 2 && SESSION_OR_WILD.test(parts[1]!);
+  return true;
+}
+
+export function canPublish(who: BrokerIdentity, topic: string): boolean {
+  if (who.kind === 'server') return true;
+  // A topic the protocol does not know is refused even where a pattern would allow it.
+  if (!parseTopic(topic)) return false;
+  return isUnitId(who.unit) && unitPatterns('publish', who.unit).some((p) => topicMatches(p, topic));
+}
 
 export function canSubscribe(who: BrokerIdentity, filter: string): boolean {
   if (who.kind === 'server') return true;
-  if (!filter.startsWith(TOPIC_PREFIX)) return false;
-  const parts = filter.slice(TOPIC_PREFIX.length).split('/');
-  if (parts[0] === 'units') {
-    const sub = parts.slice(2).join('/');
-    return parts[1] === who.unit && isUnitId(parts[1]) && UNIT_SUBSCRIBE.has(sub);
-  }
-  if (parts[0] === 'media') {
-    // Chunks only (`media/{sha|+}/{i|+}/{n|+}`). Departs from DESIGN §7's `media/#` on purpose:
-    // that filter also matches every other unit's `want`, which would send each unit the wants
-    // of the whole fleet — traffic that grows with the square of the fleet, and a leak of unit ids.
-    return (
-      parts.length === 4 &&
-      SHA_OR_PLUS.test(parts[1]!) &&
-      LEVEL_OR_PLUS.test(parts[2]!) &&
-      LEVEL_OR_PLUS.test(parts[3]!)
-    );
-  }
-  if (parts[0] === 'live')
-    return parts.length === 2 && (parts[1] === '#' || parts[1] === '+' || /^[A-Za-z0-9-]{1,64}$/.test(parts[1]!));
-  return false;
+  if (!filter.startsWith(TOPIC_PREFIX) || !isUnitId(who.unit)) return false;
+  return unitPatterns('subscribe', who.unit).some((p) => filterCovered(p, filter)) && wellFormedFilter(filter);
 }

@@ -1,6 +1,7 @@
 // The embedded MQTT broker (aedes, the default of DESIGN §2). No anonymous client: every connection
 // authenticates as the server or as one unit, and the ACL of acl.ts decides each publish/subscribe.
 import { createServer, type Server } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import { timingSafeEqual } from 'node:crypto';
 import { Aedes, type Client } from 'aedes';
 import { canPublish, canSubscribe, type BrokerIdentity } from './acl.js';
@@ -14,11 +15,15 @@ export interface EmbeddedBrokerOptions {
   /** True when `secret` is the current secret of unit `unit`. */
   verifyUnit(unit: string, secret: string): boolean;
   log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
+  /** MQTTS beside plain MQTT (DESIGN §7): PEM certificate and key, and the port to listen on. */
+  tls?: { cert: Buffer; key: Buffer; port: number; host: string };
 }
 
 export interface EmbeddedBroker {
   broker: Aedes;
   port: number;
+  /** The MQTTS port, when TLS is on. */
+  tlsPort: number | undefined;
   /** Disconnects a unit at once (secret rotated or unit revoked). */
   disconnectUnit(unit: string): void;
   close(): Promise<void>;
@@ -82,9 +87,28 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : opts.port;
   opts.log.info({ port }, 'embedded MQTT broker listening');
+  let tlsServer: ReturnType<typeof createTlsServer> | undefined;
+  let tlsPort: number | undefined;
+  if (opts.tls) {
+    const tls = opts.tls;
+    tlsServer = createTlsServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, broker.handle);
+    // A client failing the handshake (wrong CA, plain MQTT on the TLS port) is its problem, not ours.
+    tlsServer.on('tlsClientError', (err) => opts.log.warn({ err: err.message }, 'broker: TLS handshake failed'));
+    await new Promise<void>((resolve, reject) => {
+      tlsServer!.once('error', reject);
+      tlsServer!.listen(tls.port, tls.host, () => {
+        tlsServer!.off('error', reject);
+        resolve();
+      });
+    });
+    const a = tlsServer.address();
+    tlsPort = typeof a === 'object' && a ? a.port : tls.port;
+    opts.log.info({ port: tlsPort }, 'embedded MQTTS broker listening');
+  }
   return {
     broker,
     port,
+    tlsPort,
     disconnectUnit(unit) {
       const client = (broker as unknown as { clients: Record<string, Client> }).clients[`loa-unit-${unit}`];
       client?.close();
@@ -92,6 +116,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
     close: () =>
       new Promise<void>((resolve) => {
         server.close();
+        tlsServer?.close();
         broker.close(() => resolve());
       }),
   };

@@ -146,4 +146,183 @@ export const migrations: ReadonlyArray<{ version: number; name: string; sql: str
     name: 'quiet hours per commune',
     sql: `ALTER TABLE communes ADD COLUMN quiet_hours TEXT;  -- JSON {start, end} local, or NULL`,
   },
+  {
+    version: 3,
+    name: 'accounts: commune scopes, revocable sessions with CSRF, API tokens',
+    sql: `
+      ALTER TABLE users ADD COLUMN commune_ids TEXT;          -- JSON string[], or NULL = every commune
+      ALTER TABLE users ADD COLUMN deleted_at INTEGER;        -- kept for the audit trail, never signs in
+      ALTER TABLE users ADD COLUMN password_changed_at INTEGER;
+      ALTER TABLE users ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0;
+      -- Sessions of before this migration carry no CSRF token: sign everyone in again.
+      DELETE FROM sessions;
+      ALTER TABLE sessions ADD COLUMN csrf_hash TEXT NOT NULL DEFAULT '';
+      ALTER TABLE sessions ADD COLUMN last_seen_at INTEGER;
+      CREATE INDEX sessions_user ON sessions(user_id);
+      CREATE TABLE api_tokens (
+        id INTEGER PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        name TEXT NOT NULL,
+        token_hash TEXT NOT NULL UNIQUE,  -- sha256 of the token; the token is shown once
+        permissions TEXT NOT NULL,        -- JSON Permission[], never more than the owner's role
+        commune_ids TEXT,                 -- JSON string[], or NULL = the owner's scope
+        created_by INTEGER REFERENCES users(id),
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER,
+        last_used_at INTEGER,
+        revoked_at INTEGER
+      );
+    `,
+  },
+  {
+    version: 4,
+    name: 'audit who/where, unit secret rotation and revocation',
+    sql: `
+      ALTER TABLE audit_log ADD COLUMN username TEXT;         -- as it was then: accounts get renamed/deleted
+      ALTER TABLE audit_log ADD COLUMN via TEXT;              -- session, token:<id>, system
+      ALTER TABLE audit_log ADD COLUMN commune_id TEXT;       -- where
+      ALTER TABLE audit_log ADD COLUMN ip TEXT;
+      CREATE INDEX audit_log_at ON audit_log(at);
+      CREATE INDEX audit_log_commune ON audit_log(commune_id, at);
+      ALTER TABLE units ADD COLUMN mqtt_password_hash TEXT;   -- Mosquitto $7$ PBKDF2-SHA512 of the secret (scripts/broker)
+      ALTER TABLE units ADD COLUMN secret_rotated_at INTEGER;
+      ALTER TABLE units ADD COLUMN revoked_at INTEGER;
+    `,
+  },
+  {
+    version: 9,
+    name: 'telemetry history: raw samples and 5-minute averages',
+    sql: `
+      CREATE TABLE telemetry_raw (
+        unit_id TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        load1 REAL, cpu_temp_c REAL, mem_free_bytes INTEGER, disk_free_bytes INTEGER,
+        cache_bytes INTEGER, clock_offset_ms REAL, volume INTEGER, amplifier_on INTEGER
+      );
+      CREATE INDEX telemetry_raw_unit_at ON telemetry_raw(unit_id, at);
+      CREATE INDEX telemetry_raw_at ON telemetry_raw(at);
+      CREATE TABLE telemetry_5m (
+        unit_id TEXT NOT NULL,
+        bucket INTEGER NOT NULL,          -- start of the 5-minute bucket, ms
+        samples INTEGER NOT NULL,
+        load1 REAL, cpu_temp_c REAL, mem_free_bytes REAL, disk_free_bytes REAL,
+        cache_bytes REAL, clock_offset_ms REAL, volume REAL, amplifier_on REAL,
+        PRIMARY KEY (unit_id, bucket)
+      );
+    `,
+  },
+  {
+    version: 10,
+    name: 'planned items, the "planned" side of as-run reports',
+    sql: `
+      CREATE TABLE planned_items (
+        unit_id TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        bulletin_id TEXT NOT NULL,
+        scheduled_at INTEGER NOT NULL,
+        duration_ms INTEGER NOT NULL,
+        level TEXT NOT NULL,
+        plan_version INTEGER NOT NULL,
+        PRIMARY KEY (unit_id, item_id)
+      );
+      CREATE INDEX planned_items_time ON planned_items(scheduled_at);
+    `,
+  },
+  {
+    version: 7,
+    name: 'media pipeline: loudness figures, TTS text, retention, ingest jobs',
+    sql: `
+      ALTER TABLE media ADD COLUMN content TEXT NOT NULL DEFAULT 'speech';  -- speech | music: the Opus bitrate
+      ALTER TABLE media ADD COLUMN source TEXT NOT NULL DEFAULT 'upload';   -- upload | tts
+      ALTER TABLE media ADD COLUMN recipe TEXT;             -- processing settings; same original + recipe = same media
+      ALTER TABLE media ADD COLUMN input_lufs REAL;         -- integrated loudness of the mono downmix
+      ALTER TABLE media ADD COLUMN input_lra REAL;
+      ALTER TABLE media ADD COLUMN input_peak_dbfs REAL;    -- sample peak
+      ALTER TABLE media ADD COLUMN output_lufs REAL;        -- measured on the stored Opus file
+      ALTER TABLE media ADD COLUMN output_true_peak_dbtp REAL;
+      ALTER TABLE media ADD COLUMN gain_db REAL;
+      ALTER TABLE media ADD COLUMN source_duration_ms INTEGER;
+      ALTER TABLE media ADD COLUMN trimmed_start_ms INTEGER;
+      ALTER TABLE media ADD COLUMN trimmed_end_ms INTEGER;
+      ALTER TABLE media ADD COLUMN tts_text TEXT;           -- the text a TTS media was made from
+      ALTER TABLE media ADD COLUMN tts_voice TEXT;
+      ALTER TABLE media ADD COLUMN last_used_at INTEGER;    -- last seen referenced (retention sweep)
+      CREATE INDEX media_original ON media(original_sha256, recipe);
+      CREATE TABLE media_jobs (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('upload', 'tts')),
+        state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'done', 'failed')),
+        percent INTEGER NOT NULL DEFAULT 0,
+        upload TEXT,                      -- random file name under media/uploads, never the client's
+        original_name TEXT,               -- shown to people, never used as a path
+        original_sha256 TEXT,
+        original_bytes INTEGER,
+        original_format TEXT,
+        content TEXT NOT NULL,
+        tts_text TEXT,
+        tts_voice TEXT,
+        media_sha256 TEXT,
+        error_status INTEGER,
+        error_code TEXT,
+        error_message TEXT,
+        created_by INTEGER,
+        created_at INTEGER NOT NULL,
+        started_at INTEGER,
+        finished_at INTEGER
+      );
+      CREATE INDEX media_jobs_state ON media_jobs(state, created_at);
+    `,
+  },
+  {
+    version: 5,
+    name: 'unit commands: signed, acknowledged, with an expiry',
+    sql: `
+      CREATE TABLE unit_commands (
+        id TEXT PRIMARY KEY,
+        unit_id TEXT NOT NULL REFERENCES units(id) ON DELETE CASCADE,
+        type TEXT NOT NULL,
+        args TEXT NOT NULL,               -- JSON object
+        state TEXT NOT NULL CHECK (state IN ('pending','acked','failed','expired')),
+        error TEXT,
+        issued_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        acked_at INTEGER,
+        issued_by INTEGER,                -- users.id, or NULL for the system
+        envelope TEXT NOT NULL            -- as signed: sent again when the unit comes back online
+      );
+      CREATE INDEX unit_commands_unit ON unit_commands(unit_id, issued_at);
+      CREATE INDEX unit_commands_pending ON unit_commands(state, expires_at);
+    `,
+  },
+  {
+    version: 6,
+    name: 'one-time enrollment tokens, and the alerts store',
+    sql: `
+      CREATE TABLE enrollment_tokens (
+        id TEXT PRIMARY KEY,
+        token_hash TEXT NOT NULL UNIQUE,  -- sha256 of the token; the token is shown once
+        unit_id TEXT,                     -- enroll as this unit (new or existing), or NULL: a new id
+        name TEXT NOT NULL,
+        commune_id TEXT,
+        created_by INTEGER,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        used_at INTEGER,
+        used_by_unit TEXT
+      );
+      CREATE TABLE alerts (
+        id INTEGER PRIMARY KEY,
+        unit_id TEXT,                     -- NULL: about the server itself
+        kind TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('raised','cleared')),
+        message TEXT NOT NULL,
+        raised_at INTEGER NOT NULL,
+        cleared_at INTEGER,
+        detail TEXT                       -- JSON
+      );
+      -- At most one raised alert of a kind per unit: raising again updates it.
+      CREATE UNIQUE INDEX alerts_open ON alerts(COALESCE(unit_id, ''), kind) WHERE state = 'raised';
+      CREATE INDEX alerts_time ON alerts(raised_at);
+    `,
+  },
 ];

@@ -20,6 +20,7 @@ export interface BulletinRow {
   created_by: number | null;
   created_at: number;
   approved_at: number | null;
+  approved_by?: number | null;
   rejected_reason: string | null;
 }
 

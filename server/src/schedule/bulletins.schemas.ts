@@ -69,6 +69,9 @@ export const BulletinView = Type.Object({
   createdAt: Type.Integer(),
   approvedAt: Type.Union([Type.Integer(), Type.Null()]),
   rejectedReason: Type.Union([Type.String(), Type.Null()]),
+  /** Account ids: the web app hides "approve" on one's own bulletin (nobody approves their own). */
+  createdBy: Type.Union([Type.Integer(), Type.Null()]),
+  approvedBy: Type.Union([Type.Integer(), Type.Null()]),
 });
 
 export const BulletinParams = Type.Object({ id: Id });

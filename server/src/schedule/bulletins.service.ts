@@ -4,7 +4,13 @@ import { addDays, describeWindows, planDay, toZoned, weekdayOf, type PlannerBull
 import type { Db } from '../db/database.js';
 import { HttpError } from '../http-error.js';
 import { bulletinsRepo, type BulletinRow } from './bulletins.repo.js';
-import { nextState, type BulletinAction } from './bulletins.transitions.js';
+import {
+  authorizeCreate,
+  authorizeTransition,
+  nextState,
+  type BulletinAction,
+  type BulletinActor,
+} from './bulletins.transitions.js';
 import { communesRepo } from './communes.repo.js';
 import { plannerInputReader, toPlannerBulletin } from './planner-input.js';
 import type { Static } from 'typebox';
@@ -32,6 +38,8 @@ export function toBulletinView(r: BulletinRow) {
     createdAt: r.created_at,
     approvedAt: r.approved_at,
     rejectedReason: r.rejected_reason,
+    createdBy: r.created_by,
+    approvedBy: r.approved_by ?? null,
   };
 }
 
@@ -114,7 +122,9 @@ export function bulletinsService(db: Db, onChange: () => void) {
       if (!row) throw new HttpError(404, 'bulletin-not-found', `There is no bulletin ${id}.`);
       return toBulletinView(row);
     },
-    create(input: CreateInput, userId: number | null) {
+    create(input: CreateInput, actor: BulletinActor | null) {
+      if (actor) authorizeCreate(input.level, actor);
+      const userId = actor?.id ?? null;
       const commune = input.communeId ? communes.get(input.communeId) : communes.only();
       if (!commune)
         throw new HttpError(
@@ -172,9 +182,11 @@ export function bulletinsService(db: Db, onChange: () => void) {
       repo.insert(row);
       return toBulletinView(repo.get(row.id)!);
     },
-    transition(id: string, action: BulletinAction, userId: number | null, reason: string | null = null) {
+    transition(id: string, action: BulletinAction, actor: BulletinActor | null, reason: string | null = null) {
       const row = repo.get(id);
       if (!row) throw new HttpError(404, 'bulletin-not-found', `There is no bulletin ${id}.`);
+      if (actor) authorizeTransition(action, row, actor);
+      const userId = actor?.id ?? null;
       const to = nextState(action, row.state);
       if (to === 'approved') {
         // Windows, zones or other pinned items may have changed since the bulletin was written:

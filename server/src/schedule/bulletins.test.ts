@@ -4,10 +4,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type TestServer } from '../testing/start-server.js';
+import { startServer, type TestServer, type TestUser } from '../testing/start-server.js';
 
 describe('POST /api/bulletins', () => {
   let server: TestServer;
+  // Issue #4: the commune radio operator writes bulletins, the leader approves them.
+  let editor: TestUser;
+  let approver: TestUser;
   let sha: string;
   const now = Date.now();
   const base = () => ({
@@ -22,6 +25,8 @@ describe('POST /api/bulletins', () => {
 
   beforeAll(async () => {
     server = await startServer();
+    editor = await server.userClient('editor');
+    approver = await server.userClient('approver');
     const work = mkdtempSync(join(tmpdir(), 'loa-bul-'));
     execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'sine=duration=2', join(work, 't.mp3')]);
     sha = (await server.admin.upload<{ sha256: string }>(join(work, 't.mp3'))).body.sha256;
@@ -30,13 +35,13 @@ describe('POST /api/bulletins', () => {
   afterAll(async () => server?.close());
 
   it('accepts a pinned time inside a window, as a draft', async () => {
-    const res = await server.admin.post<{ state: string; id: string }>('/api/bulletins', base());
+    const res = await editor.post<{ state: string; id: string }>('/api/bulletins', base());
     expect(res.status).toBe(201);
     expect(res.body.state).toBe('draft');
   });
 
   it('refuses a relay typed for 03:15, naming the windows', async () => {
-    const res = await server.admin.post<{ error: string; message: string; field: string }>('/api/bulletins', {
+    const res = await editor.post<{ error: string; message: string; field: string }>('/api/bulletins', {
       ...base(),
       recurrence: { days: [0, 1, 2, 3, 4, 5, 6], pinnedTimes: ['03:15'] },
     });
@@ -48,7 +53,7 @@ describe('POST /api/bulletins', () => {
 
   it('refuses pinned times that overlap each other, naming them', async () => {
     // The media is 2 s long: 05:40:00 and 05:40:01 overlap.
-    const res = await server.admin.post<{ error: string; message: string; field: string }>('/api/bulletins', {
+    const res = await editor.post<{ error: string; message: string; field: string }>('/api/bulletins', {
       ...base(),
       recurrence: { days: [0, 1, 2, 3, 4, 5, 6], pinnedTimes: ['05:40', '05:40:01'] },
     });
@@ -59,6 +64,7 @@ describe('POST /api/bulletins', () => {
   });
 
   it('lets an emergency be pinned outside the windows', async () => {
+    // An emergency bulletin needs the emergency permission as well as bulletins:write: the admin.
     const res = await server.admin.post('/api/bulletins', {
       ...base(),
       level: 'emergency',
@@ -79,7 +85,7 @@ describe('POST /api/bulletins', () => {
     ['unknown media', { mediaSha256: 'f'.repeat(64) }, 'mediaSha256'],
   ])('refuses %s with a 4xx naming the field', async (_name, patch, field) => {
     const before = (await server.admin.get<{ bulletins: unknown[] }>('/api/bulletins')).body.bulletins.length;
-    const res = await server.admin.post<{ field: string; message: string }>('/api/bulletins', { ...base(), ...patch });
+    const res = await editor.post<{ field: string; message: string }>('/api/bulletins', { ...base(), ...patch });
     expect(res.status).toBeGreaterThanOrEqual(400);
     expect(res.status).toBeLessThan(500);
     expect(res.body.field).toBe(field);
@@ -88,14 +94,10 @@ describe('POST /api/bulletins', () => {
   });
 
   it('moves draft → submitted → approved, and refuses to approve a draft', async () => {
-    const b = await server.admin.post<{ id: string }>('/api/bulletins', base());
-    const early = await server.admin.post<{ error: string }>(`/api/bulletins/${b.body.id}/approve`);
+    const b = await editor.post<{ id: string }>('/api/bulletins', base());
+    const early = await approver.post<{ error: string }>(`/api/bulletins/${b.body.id}/approve`);
     expect(early.status).toBe(409);
-    expect((await server.admin.post<{ state: string }>(`/api/bulletins/${b.body.id}/submit`)).body.state).toBe(
-      'submitted',
-    );
-    expect((await server.admin.post<{ state: string }>(`/api/bulletins/${b.body.id}/approve`)).body.state).toBe(
-      'approved',
-    );
+    expect((await editor.post<{ state: string }>(`/api/bulletins/${b.body.id}/submit`)).body.state).toBe('submitted');
+    expect((await approver.post<{ state: string }>(`/api/bulletins/${b.body.id}/approve`)).body.state).toBe('approved');
   });
 });

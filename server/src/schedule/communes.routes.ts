@@ -1,6 +1,7 @@
 import Type from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Clock } from './bulletins.schemas.js';
+import { inScope } from '../auth/permissions.js';
 
 export const WindowSpecSchema = Type.Object(
   { id: Type.String({ pattern: '^[a-z0-9-]{1,32}$' }), start: Clock, end: Clock },
@@ -33,17 +34,27 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/api/communes',
-    { schema: { response: { 200: Type.Object({ communes: Type.Array(CommuneView) }) } } },
-    async () => ({
-      communes: communes.list().map(view),
+    {
+      config: { permission: 'schedule:read' },
+      schema: { response: { 200: Type.Object({ communes: Type.Array(CommuneView) }) } },
+    },
+    async (req) => ({
+      communes: communes
+        .list()
+        .filter((c) => inScope(req.user, c.id))
+        .map(view),
     }),
   );
-  app.get('/api/communes/:id', { schema: { params: CommuneId, response: { 200: CommuneView } } }, async (req) =>
-    view(communes.get(req.params.id)),
+  app.get(
+    '/api/communes/:id',
+    { config: { permission: 'schedule:read' }, schema: { params: CommuneId, response: { 200: CommuneView } } },
+    async (req) => view(communes.get(req.params.id)),
   );
   app.post(
     '/api/communes',
     {
+      // A commune-scoped account could not even see a commune it created.
+      config: { permission: 'schedule:manage', scope: 'province', audit: 'commune.create' },
       schema: {
         body: Type.Object(
           {
@@ -63,6 +74,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.patch(
     '/api/communes/:id',
     {
+      config: { permission: 'schedule:manage', audit: 'commune.update' },
       schema: {
         params: CommuneId,
         body: Type.Object(
@@ -81,6 +93,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.put(
     '/api/communes/:id/windows',
     {
+      config: { permission: 'schedule:manage', audit: 'commune.windows' },
       schema: {
         params: CommuneId,
         body: Type.Object(
@@ -95,7 +108,10 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/api/communes/:id/villages',
-    { schema: { params: CommuneId, response: { 200: Type.Object({ villages: Type.Array(Village) }) } } },
+    {
+      config: { permission: 'schedule:read' },
+      schema: { params: CommuneId, response: { 200: Type.Object({ villages: Type.Array(Village) }) } },
+    },
     async (req) => ({
       villages: communes.villages(req.params.id),
     }),
@@ -103,6 +119,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/api/communes/:id/villages',
     {
+      config: { permission: 'schedule:manage', audit: 'village.create' },
       schema: {
         params: CommuneId,
         body: Type.Object(
@@ -119,8 +136,10 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   );
 
   // What airs where on a date (default: today in the commune's time zone).
-  app.get('/api/communes/:id/timeline', { schema: { params: CommuneId, querystring: DateQuery } }, async (req) =>
-    timeline.commune(req.params.id, req.query.date),
+  app.get(
+    '/api/communes/:id/timeline',
+    { config: { permission: 'schedule:read' }, schema: { params: CommuneId, querystring: DateQuery } },
+    async (req) => timeline.commune(req.params.id, req.query.date),
   );
 };
 export default routes;

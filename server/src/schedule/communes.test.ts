@@ -87,7 +87,9 @@ describe('communes, windows and zones', () => {
     execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'sine=duration=60', join(work, 'm.mp3')]);
     const sha = (await server.admin.upload<{ sha256: string }>(join(work, 'm.mp3'))).body.sha256;
     const tomorrow = addDays(toZoned(Date.now(), 'Asia/Ho_Chi_Minh').date, 1);
-    const b = await server.admin.post<{ id: string }>('/api/bulletins', {
+    const editor = await server.userClient('editor');
+    const approver = await server.userClient('approver');
+    const b = await editor.post<{ id: string }>('/api/bulletins', {
       communeId: 'tu-le',
       title: 'Lịch tiêm phòng',
       level: 'priority',
@@ -98,8 +100,8 @@ describe('communes, windows and zones', () => {
       validUntil: new Date(Date.now() + 3 * 86400_000).toISOString(),
     });
     expect(b.status).toBe(201);
-    await server.admin.post(`/api/bulletins/${b.body.id}/submit`);
-    await server.admin.post(`/api/bulletins/${b.body.id}/approve`);
+    expect((await editor.post(`/api/bulletins/${b.body.id}/submit`)).status).toBe(200);
+    expect((await approver.post(`/api/bulletins/${b.body.id}/approve`)).status).toBe(200);
 
     const tl = await server.admin.get<{ units: Array<{ unitId: string; items: Array<{ startAt: number }> }> }>(
       `/api/communes/tu-le/timeline?date=${tomorrow}`,

@@ -31,6 +31,20 @@ export function plansService(db: Db, signer: Signer, bus: Bus, log: FastifyBaseL
        envelope = excluded.envelope, published_at = excluded.published_at`,
   );
   const envelopeOf = db.prepare('SELECT envelope FROM plans WHERE unit_id = ?');
+  // What was planned, kept after later plans replace it: the "planned" side of as-run reports.
+  // Future items a new plan no longer holds (withdrawn, moved) are forgotten; past ones stay.
+  const forgetFuture = db.prepare('DELETE FROM planned_items WHERE unit_id = ? AND scheduled_at > ?');
+  const plannedItem = db.prepare(
+    `INSERT INTO planned_items (unit_id, item_id, bulletin_id, scheduled_at, duration_ms, level, plan_version)
+     VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (unit_id, item_id) DO UPDATE SET scheduled_at = excluded.scheduled_at,
+       duration_ms = excluded.duration_ms, plan_version = excluded.plan_version`,
+  );
+  const recordPlanned = db.transaction((body: PlanBody, now: number) => {
+    forgetFuture.run(body.unit, now);
+    for (const i of body.items) {
+      if (i.startAt > now) plannedItem.run(body.unit, i.id, i.bulletinId, i.startAt, i.media.durationMs, i.level, body.version);
+    }
+  });
   let lastOverbooked: OverbookedItem[] = [];
 
   /** Plans every unit of every commune; publishes the plans whose content changed. */
@@ -95,6 +109,7 @@ export function plansService(db: Db, signer: Signer, bus: Bus, log: FastifyBaseL
     };
     const envelope = JSON.stringify(signer.sign(body));
     upsert.run({ unit, version: body.version, hash, body: JSON.stringify(body), envelope, now });
+    recordPlanned(body, now);
     await bus.publish(topics.plan(unit), envelope, { qos: 1, retain: true });
     log.info({ unit, version: body.version, items: body.items.length }, 'plans: published');
     hub?.emit('plan-published', { unitId: unit, version: body.version, items: body.items.length, at: now });

@@ -1,6 +1,7 @@
 import Type from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { WindowSpecSchema } from './communes.routes.js';
+import { inScope } from '../auth/permissions.js';
 
 const ZoneView = Type.Object({
   id: Type.String(),
@@ -30,19 +31,25 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/api/zones',
     {
+      config: { permission: 'schedule:read' },
       schema: {
         querystring: Type.Object({ communeId: Type.Optional(Type.String({ maxLength: 64 })) }),
         response: { 200: Type.Object({ zones: Type.Array(ZoneView) }) },
       },
     },
-    async (req) => ({ zones: zones.list(req.query.communeId ?? null) }),
+    async (req) => ({
+      zones: zones.list(req.query.communeId ?? null).filter((z) => inScope(req.user, z.communeId)),
+    }),
   );
-  app.get('/api/zones/:id', { schema: { params: ZoneId, response: { 200: ZoneView } } }, async (req) =>
-    zones.get(req.params.id),
+  app.get(
+    '/api/zones/:id',
+    { config: { permission: 'schedule:read' }, schema: { params: ZoneId, response: { 200: ZoneView } } },
+    async (req) => zones.get(req.params.id),
   );
   app.post(
     '/api/zones',
     {
+      config: { permission: 'schedule:manage', audit: 'zone.create' },
       schema: {
         body: CreateZoneBody,
         response: { 201: ZoneView },
@@ -50,12 +57,24 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req, reply) => reply.code(201).send(zones.create(req.body)),
   );
-  app.put('/api/zones/:id', { schema: { params: ZoneId, body: ZoneBody, response: { 200: ZoneView } } }, async (req) =>
-    zones.update(req.params.id, req.body),
+  app.put(
+    '/api/zones/:id',
+    {
+      config: { permission: 'schedule:manage', audit: 'zone.update' },
+      schema: { params: ZoneId, body: ZoneBody, response: { 200: ZoneView } },
+    },
+    async (req) => zones.update(req.params.id, req.body),
   );
-  app.delete('/api/zones/:id', { schema: { params: ZoneId, response: { 204: Type.Null() } } }, async (req, reply) => {
-    zones.remove(req.params.id);
-    return reply.code(204).send(null);
-  });
+  app.delete(
+    '/api/zones/:id',
+    {
+      config: { permission: 'schedule:manage', audit: 'zone.delete' },
+      schema: { params: ZoneId, response: { 204: Type.Null() } },
+    },
+    async (req, reply) => {
+      zones.remove(req.params.id);
+      return reply.code(204).send(null);
+    },
+  );
 };
 export default routes;

@@ -1,5 +1,8 @@
 // Starts the real server in this process on free ports (HTTP and the embedded MQTT broker), with a
-// temporary data dir: the same buildApp that main.ts boots.
+// temporary data dir: the same buildApp that main.ts boots. `admin` is signed in as the first
+// administrator; `userClient(role)` makes and signs in a new account of any role, as the approval
+// rules need two people (an editor writes, an approver approves).
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,23 +10,43 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../app.js';
 import { loadConfig } from '../config.js';
 import { ApiClient } from './api-client.js';
+import type { Role } from '../auth/permissions.js';
 // The decorations these plugins declare are part of what a test may use (app.bus, app.firstAdmin…).
 import type {} from '../broker/broker.plugin.js';
 import type {} from '../auth/auth.plugin.js';
 import type {} from '../services.plugin.js';
 
+/** A signed-in account made for a test. */
+export class TestUser extends ApiClient {
+  constructor(
+    base: string,
+    readonly id: number,
+    readonly username: string,
+    readonly password: string,
+    readonly role: Role,
+  ) {
+    super(base);
+  }
+}
+
 export interface TestServer {
   app: FastifyInstance;
   base: string;
+  /** The embedded broker's port (undefined with an external broker, MQTT_URL). */
   mqttPort: number;
   mqttUrl: string;
   dataDir: string;
   admin: ApiClient;
+  /** Creates an account of this role (all communes unless `communeIds`) and signs it in. */
+  userClient(role: Role, opts?: { communeIds?: string[] | null; username?: string }): Promise<TestUser>;
   close(): Promise<void>;
 }
 
+let serial = 0;
+
 export async function startServer(env: Record<string, string> = {}): Promise<TestServer> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'loa-server-'));
+  // A test may prepare the data dir first (an external broker's exported configuration).
+  const dataDir = env.DATA_DIR ?? mkdtempSync(join(tmpdir(), 'loa-server-'));
   const config = loadConfig({
     DATA_DIR: dataDir,
     PORT: '0',
@@ -36,17 +59,32 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
   const app = await buildApp(config);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const port = (app.server.address() as { port: number }).port;
-  const base = `http://127.0.0.1:${port}`;
+  const base = `${config.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   const admin = new ApiClient(base);
-  await admin.login(app.firstAdmin!.username, app.firstAdmin!.password);
-  const mqttPort = app.embeddedBroker!.port;
+  // With TLS the test talks HTTPS itself (fetch cannot be told to trust a test's own CA).
+  if (!config.tls) await admin.login(app.firstAdmin!.username, app.firstAdmin!.password);
+  const mqttPort = app.embeddedBroker?.port ?? Number(new URL(config.mqttUrl!).port);
   return {
     app,
     base,
     mqttPort,
-    mqttUrl: `mqtt://127.0.0.1:${mqttPort}`,
+    mqttUrl: config.mqttUrl ?? `mqtt://127.0.0.1:${mqttPort}`,
     dataDir,
     admin,
+    async userClient(role, opts = {}) {
+      const username = opts.username ?? `${role}-${++serial}`;
+      const password = `Test-${randomBytes(12).toString('base64url')}`;
+      const res = await admin.post<{ user: { id: number } }>('/api/users', {
+        username,
+        role,
+        password,
+        communeIds: opts.communeIds ?? null,
+      });
+      if (res.status !== 201) throw new Error(`cannot create ${role} ${username}: ${JSON.stringify(res.body)}`);
+      const user = new TestUser(base, res.body.user.id, username, password, role);
+      await user.login(username, password);
+      return user;
+    },
     async close() {
       await app.close();
       rmSync(dataDir, { recursive: true, force: true });

@@ -14,10 +14,12 @@ export interface UnitRow {
   reported_plan_version: number | null;
   events_acked: number;
   last_telemetry: string | null;
+  secret_rotated_at: number | null;
+  revoked_at: number | null;
 }
 
 const COLUMNS =
-  'id, commune_id, village_id, name, created_at, online, status_since, last_seen, agent_version, reported_plan_version, events_acked, last_telemetry';
+  'id, commune_id, village_id, name, created_at, online, status_since, last_seen, agent_version, reported_plan_version, events_acked, last_telemetry, secret_rotated_at, revoked_at';
 
 export function unitsRepo(db: Db) {
   const insert = db.prepare(

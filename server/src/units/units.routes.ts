@@ -1,32 +1,87 @@
 import Type from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { CreateUnitBody, CreatedUnit, UnitParams, UnitView } from './units.schemas.js';
+import { inScope } from '../auth/permissions.js';
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   const units = app.services.units;
 
-  app.get('/api/units', { schema: { response: { 200: Type.Object({ units: Type.Array(UnitView) }) } } }, async () => ({
-    units: units.list(),
-  }));
-
-  app.get('/api/units/:id', { schema: { params: UnitParams, response: { 200: UnitView } } }, async (req) =>
-    units.get(req.params.id),
+  app.get(
+    '/api/units',
+    {
+      config: { permission: 'units:read' },
+      schema: { response: { 200: Type.Object({ units: Type.Array(UnitView) }) } },
+    },
+    async (req) => ({ units: units.list().filter((u) => inScope(req.user, u.communeId)) }),
   );
 
-  app.post('/api/units', { schema: { body: CreateUnitBody, response: { 201: CreatedUnit } } }, async (req, reply) => {
-    const { unit, secret } = units.create(req.body);
-    app.services.plans.schedule();
-    return reply.code(201).send({
-      unit,
-      secret,
-      mqtt: { username: unit.id, clientId: `loa-unit-${unit.id}` },
-      serverPublicKey: app.signer.publicKeyPem,
-    });
-  });
+  app.get(
+    '/api/units/:id',
+    { config: { permission: 'units:read' }, schema: { params: UnitParams, response: { 200: UnitView } } },
+    async (req) => units.get(req.params.id),
+  );
+
+  app.post(
+    '/api/units',
+    {
+      config: { permission: 'units:manage', audit: 'unit.create' },
+      schema: { body: CreateUnitBody, response: { 201: CreatedUnit } },
+    },
+    async (req, reply) => {
+      const { unit, secret } = units.create(req.body);
+      app.services.plans.schedule();
+      await app.unitCredentialsChanged(unit.id);
+      return reply.code(201).send({
+        unit,
+        secret,
+        mqtt: { username: unit.id, clientId: `loa-unit-${unit.id}` },
+        serverPublicKey: app.signer.publicKeyPem,
+      });
+    },
+  );
+
+  // Issue #4: a new secret (shown once) replaces the old, which stops working at once — the unit
+  // is disconnected and must come back with the new one. Also re-enrolls a revoked unit.
+  app.post(
+    '/api/units/:id/secret',
+    {
+      config: { permission: 'units:manage', audit: 'unit.secret-rotate' },
+      schema: {
+        params: UnitParams,
+        response: {
+          200: Type.Object({
+            unit: UnitView,
+            secret: Type.String(),
+            mqtt: Type.Object({ username: Type.String(), clientId: Type.String() }),
+          }),
+        },
+      },
+    },
+    async (req) => {
+      const { unit, secret } = units.rotateSecret(req.params.id);
+      await app.unitCredentialsChanged(unit.id);
+      return { unit, secret, mqtt: { username: unit.id, clientId: `loa-unit-${unit.id}` } };
+    },
+  );
+
+  // A stolen or retired board: its credential stops working and it is disconnected at once.
+  app.post(
+    '/api/units/:id/revoke',
+    {
+      config: { permission: 'units:manage', audit: 'unit.revoke' },
+      schema: { params: UnitParams, response: { 200: UnitView } },
+    },
+    async (req) => {
+      const unit = units.revoke(req.params.id);
+      await app.unitCredentialsChanged(unit.id);
+      return unit;
+    },
+  );
 
   app.get(
     '/api/units/:id/play-log',
     {
+      config: { permission: 'playlog:read' },
       schema: {
         params: UnitParams,
         querystring: Type.Object({
@@ -49,6 +104,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/api/units/:id/plan',
     {
+      config: { permission: 'units:read' },
       schema: {
         params: UnitParams,
         querystring: Type.Object({ date: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' })) }),
@@ -67,6 +123,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.patch(
     '/api/units/:id',
     {
+      config: { permission: 'units:manage', audit: 'unit.update' },
       schema: {
         params: UnitParams,
         body: Type.Object(

@@ -14,6 +14,9 @@ export const UnitView = Type.Object({
   reportedPlanVersion: Type.Union([Type.Integer(), Type.Null()]),
   publishedPlanVersion: Type.Union([Type.Integer(), Type.Null()]),
   telemetry: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),
+  /** When the unit's secret was last replaced, and when it was revoked (then it cannot connect). */
+  secretRotatedAt: Type.Union([Type.Integer(), Type.Null()]),
+  revokedAt: Type.Union([Type.Integer(), Type.Null()]),
 });
 
 export const CreateUnitBody = Type.Object(

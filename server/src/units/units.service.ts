@@ -6,7 +6,7 @@ import type { Db } from '../db/database.js';
 import type { Bus } from '../broker/bus.js';
 import { HttpError } from '../http-error.js';
 import { unitsRepo, type UnitRow } from './units.repo.js';
-import { hashUnitSecret, newUnitSecret } from './units.secrets.js';
+import { hashUnitSecret, newUnitSecret, revokeUnitSecret, storeUnitSecret } from './units.secrets.js';
 import { communesRepo } from '../schedule/communes.repo.js';
 import type { Hub } from '../hub.js';
 
@@ -26,6 +26,8 @@ export function toUnitView(row: UnitRow, publishedPlanVersion: number | null) {
     reportedPlanVersion: row.reported_plan_version,
     publishedPlanVersion,
     telemetry: row.last_telemetry ? (JSON.parse(row.last_telemetry) as Record<string, unknown>) : null,
+    secretRotatedAt: row.secret_rotated_at,
+    revokedAt: row.revoked_at,
   };
 }
 
@@ -73,7 +75,24 @@ export function unitsService(db: Db, log: FastifyBaseLogger) {
         secretHash: hashUnitSecret(secret),
         createdAt: Date.now(),
       });
+      storeUnitSecret(db, id, secret, false);
       return { unit: toUnitView(repo.get(id)!, null), secret };
+    },
+    /**
+     * A new secret, shown once (issue #4): the old one stops working at once, and a revoked unit
+     * is re-enrolled. The caller disconnects the unit from the broker.
+     */
+    rotateSecret(id: string) {
+      if (!repo.get(id)) throw new HttpError(404, 'unit-not-found', `There is no unit ${id}.`);
+      const secret = newUnitSecret();
+      storeUnitSecret(db, id, secret, true);
+      return { unit: toUnitView(repo.get(id)!, published(id)), secret };
+    },
+    /** Revokes a unit's credential (a stolen or retired board); the caller disconnects it. */
+    revoke(id: string) {
+      if (!repo.get(id)) throw new HttpError(404, 'unit-not-found', `There is no unit ${id}.`);
+      revokeUnitSecret(db, id);
+      return toUnitView(repo.get(id)!, published(id));
     },
     update(id: string, patch: { name?: string; villageId?: string | null }) {
       const row = repo.get(id);

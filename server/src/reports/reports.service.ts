@@ -1,0 +1,140 @@
+// As-run reports (nhật ký phát, issue #9): planned against aired, by day, month, unit, zone or
+// bulletin, with what failed and why and which units missed a window. The proof of broadcast a
+// commune sends upward every month.
+import { toZoned } from '@loa/shared';
+import type { Db } from '../db/database.js';
+import { HttpError } from '../http-error.js';
+
+export type GroupBy = 'day' | 'month' | 'unit' | 'zone' | 'bulletin';
+
+export interface ReportRow {
+  key: string;
+  label: string;
+  plannedCount: number;
+  plannedMinutes: number;
+  airedCount: number;
+  airedMinutes: number;
+  failedCount: number;
+  skippedCount: number;
+  refusedCount: number;
+  /** Distinct reasons of what did not air, with how often. */
+  reasons: Record<string, number>;
+  /** Units that had something planned and aired nothing (per day). */
+  missedUnits: string[];
+}
+
+interface Joined {
+  unit_id: string;
+  unit_name: string;
+  bulletin_id: string;
+  title: string | null;
+  scheduled_at: number;
+  duration_ms: number;
+  outcome: string | null;
+  aired_ms: number | null;
+  reason: string | null;
+}
+
+const AIRED = new Set(['finished', 'preempted']);
+
+export function reportsService(db: Db) {
+  const rows = db.prepare(
+    `SELECT p.unit_id, u.name AS unit_name, p.bulletin_id, b.title, p.scheduled_at, p.duration_ms,
+            l.outcome, l.duration_ms AS aired_ms, l.reason
+     FROM planned_items p
+     JOIN units u ON u.id = p.unit_id
+     LEFT JOIN bulletins b ON b.id = p.bulletin_id
+     LEFT JOIN play_log l ON l.unit_id = p.unit_id AND l.item_id = p.item_id
+     WHERE u.commune_id = ? AND p.scheduled_at >= ? AND p.scheduled_at < ?
+     ORDER BY p.scheduled_at`,
+  );
+  const commune = db.prepare('SELECT id, name, time_zone FROM communes WHERE id = ?');
+  const zonesOf = db.prepare(
+    'SELECT z.id, z.name, zu.unit_id FROM zones z JOIN zone_units zu ON zu.zone_id = z.id WHERE z.commune_id = ?',
+  );
+
+  return {
+    report(communeId: string, from: number, to: number, groupBy: GroupBy) {
+      const c = commune.get(communeId) as { id: string; name: string; time_zone: string } | undefined;
+      if (!c) throw new HttpError(404, 'commune-not-found', `There is no commune ${communeId}.`);
+      if (!(from < to)) throw new HttpError(400, 'invalid-range', '"from" must come before "to".', 'from');
+      const data = rows.all(communeId, from, to) as Joined[];
+      const zones = new Map<string, Array<{ id: string; name: string }>>();
+      for (const z of zonesOf.all(communeId) as Array<{ id: string; name: string; unit_id: string }>) {
+        zones.set(z.unit_id, [...(zones.get(z.unit_id) ?? []), { id: z.id, name: z.name }]);
+      }
+      const groups = new Map<string, ReportRow>();
+      const unitDay = new Map<string, { planned: number; aired: number; unit: string; group: string }>();
+      for (const r of data) {
+        const day = toZoned(r.scheduled_at, c.time_zone).date;
+        const keys: Array<[string, string]> =
+          groupBy === 'day'
+            ? [[day, day]]
+            : groupBy === 'month'
+              ? [[day.slice(0, 7), day.slice(0, 7)]]
+              : groupBy === 'unit'
+                ? [[r.unit_id, r.unit_name]]
+                : groupBy === 'bulletin'
+                  ? [[r.bulletin_id, r.title ?? r.bulletin_id]]
+                  : (zones.get(r.unit_id) ?? [{ id: '-', name: '(no zone)' }]).map(
+                      (z) => [z.id, z.name] as [string, string],
+                    );
+        const aired = r.outcome !== null && AIRED.has(r.outcome);
+        for (const [key, label] of keys) {
+          const g = groups.get(key) ?? emptyRow(key, label);
+          g.plannedCount++;
+          g.plannedMinutes += r.duration_ms / 60_000;
+          if (aired) {
+            g.airedCount++;
+            g.airedMinutes += (r.aired_ms ?? r.duration_ms) / 60_000;
+          } else {
+            const outcome = r.outcome ?? 'no report';
+            if (outcome === 'failed') g.failedCount++;
+            else if (outcome === 'skipped') g.skippedCount++;
+            else if (outcome === 'refused') g.refusedCount++;
+            const why = `${outcome}${r.reason ? `: ${r.reason.replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/g, '…')}` : ''}`;
+            g.reasons[why] = (g.reasons[why] ?? 0) + 1;
+          }
+          groups.set(key, g);
+          const ud = `${key}|${r.unit_id}|${day}`;
+          const u = unitDay.get(ud) ?? { planned: 0, aired: 0, unit: r.unit_name, group: key };
+          u.planned++;
+          if (aired) u.aired++;
+          unitDay.set(ud, u);
+        }
+      }
+      for (const u of unitDay.values()) {
+        const g = groups.get(u.group)!;
+        if (u.aired === 0 && !g.missedUnits.includes(u.unit)) g.missedUnits.push(u.unit);
+      }
+      const list = [...groups.values()].sort((a, b) => a.key.localeCompare(b.key));
+      for (const g of list) {
+        g.plannedMinutes = round1(g.plannedMinutes);
+        g.airedMinutes = round1(g.airedMinutes);
+        g.missedUnits.sort();
+      }
+      return { commune: { id: c.id, name: c.name, timeZone: c.time_zone }, from, to, groupBy, rows: list };
+    },
+  };
+}
+export type ReportsService = ReturnType<typeof reportsService>;
+
+function emptyRow(key: string, label: string): ReportRow {
+  return {
+    key,
+    label,
+    plannedCount: 0,
+    plannedMinutes: 0,
+    airedCount: 0,
+    airedMinutes: 0,
+    failedCount: 0,
+    skippedCount: 0,
+    refusedCount: 0,
+    reasons: {},
+    missedUnits: [],
+  };
+}
+
+function round1(n: number): number {
+  return Math.round(n * 10) / 10;
+}
