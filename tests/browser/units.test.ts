@@ -1,0 +1,156 @@
+// Issue #5 in a real browser, for the technician: real agent processes online on the units table;
+// one killed shows offline within 2 s without a reload (the WebSocket); filters; a unit's page with
+// today's plan and the play log of what its loudspeaker really played; a command and its
+// acknowledgement.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { weekdayOf, toZoned } from '@loa/shared';
+import { makeTone } from '../support/audio.js';
+import { startAgent, type AgentProcess } from '../support/agent.js';
+import { ApiClient } from '../support/server.js';
+import { waitFor } from '../support/wait.js';
+import { openBrowser, screenshot, type Browser } from './support/browser.js';
+import { signIn, waitLive } from './support/page.js';
+import { clockIn, startWorld, TZ, windowAroundNow, type World } from './support/world.js';
+
+describe('units, live in the browser', () => {
+  let world: World;
+  let browser: Browser;
+  let page: Page;
+  const agents = new Map<string, AgentProcess>();
+  const work = mkdtempSync(join(tmpdir(), 'loa-browser-units-'));
+
+  beforeAll(async () => {
+    world = await startWorld({ roles: ['technician', 'editor', 'approver'] });
+    const { admin } = world.server;
+    await windowAroundNow(world.server);
+    await admin.post('/api/communes/default/villages', { id: 'ban-chao', name: 'Bản Chao' });
+    await admin.post('/api/communes/default/villages', { id: 'ban-lim', name: 'Bản Lìm' });
+    for (const [id, name, villageId] of [
+      ['cum-chao', 'Cụm loa Bản Chao', 'ban-chao'],
+      ['cum-lim', 'Cụm loa Bản Lìm', 'ban-lim'],
+    ] as const) {
+      const res = await admin.post<{ secret: string; serverPublicKey: string }>('/api/units', { id, name, villageId });
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      agents.set(
+        id,
+        startAgent({
+          mqttUrl: world.server.mqttUrl,
+          unit: id,
+          secret: res.body.secret,
+          serverKeyPem: res.body.serverPublicKey,
+        }),
+      );
+    }
+    for (const id of agents.keys())
+      await waitFor(`${id} online`, async () =>
+        (await admin.get<{ online: boolean }>(`/api/units/${id}`)).body.online ? true : undefined,
+      );
+    browser = await openBrowser();
+    page = browser.page;
+    await signIn(page, world.server.base, world.accounts.technician);
+  });
+  afterEach(async (ctx) => {
+    await screenshot(page, `units-${ctx.task.name}`);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    for (const a of agents.values()) await a.kill('SIGKILL');
+    await world?.close();
+  });
+
+  const row = (id: string) => page.locator(`tr[data-unit="${id}"]`);
+
+  it('shows a unit going offline within 2 s of its agent being killed, without a reload', async () => {
+    await page.getByRole('navigation', { name: 'Mục chính' }).getByRole('link', { name: 'Cụm loa' }).click();
+    await waitLive(page);
+    await row('cum-chao').locator('.status', { hasText: 'Trực tuyến' }).waitFor();
+    await row('cum-lim').locator('.status', { hasText: 'Trực tuyến' }).waitFor();
+    await page.evaluate(() => ((window as unknown as { sameDocument: boolean }).sameDocument = true));
+
+    const killedAt = Date.now();
+    await agents.get('cum-lim')!.kill('SIGKILL');
+    await row('cum-lim').locator('.status', { hasText: 'Mất kết nối' }).waitFor({ timeout: 2000 });
+    expect(Date.now() - killedAt).toBeLessThan(2000);
+    expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
+    expect(await row('cum-chao').locator('.status').textContent()).toBe('Trực tuyến');
+  });
+
+  it('filters the offline units, and the units of one village', async () => {
+    await page.getByRole('combobox', { name: 'Trạng thái' }).selectOption('offline');
+    await row('cum-chao').waitFor({ state: 'detached' });
+    expect(await page.locator('tr[data-unit]').count()).toBe(1);
+    expect(await row('cum-lim').count()).toBe(1);
+
+    await page.getByRole('combobox', { name: 'Trạng thái' }).selectOption('all');
+    await page.getByRole('combobox', { name: 'Thôn' }).selectOption('ban-chao');
+    await row('cum-lim').waitFor({ state: 'detached' });
+    expect(await page.locator('tr[data-unit]').count()).toBe(1);
+    expect(await row('cum-chao').count()).toBe(1);
+    // The filters live in the address, so a technician can keep the link.
+    expect(page.url()).toContain('village=ban-chao');
+  });
+
+  it('shows an alert as it is raised, on the overview and as a filter of the table', async () => {
+    await page.goto(`${world.server.base}/#/units?alerting=1`);
+    await page.getByText('Không có cụm loa nào khớp bộ lọc.').waitFor();
+    // Raised by the server's own health watch in real life (a unit low on disk); here, directly.
+    world.server.app.services.alerts.raise(
+      'cum-chao',
+      'low-disk',
+      'The unit is low on disk space: free space on its card.',
+    );
+    await row('cum-chao').waitFor();
+    expect(await page.locator('tr[data-unit]').count()).toBe(1);
+    await page.getByRole('navigation', { name: 'Mục chính' }).getByRole('link', { name: 'Tổng quan' }).click();
+    const alerts = page.getByRole('region', { name: 'Cảnh báo' });
+    await alerts.getByText('Sắp hết chỗ trên thẻ nhớ').waitFor();
+    expect(await alerts.textContent()).toContain('Cụm loa Bản Chao');
+    world.server.app.services.alerts.clear('cum-chao', 'low-disk');
+    await alerts.getByText('Không có cảnh báo nào.').waitFor();
+  });
+
+  it("shows a unit's plan for today and the play log of what it really played", async () => {
+    // An editor writes and an approver approves (two people, DESIGN §7) an item in 20 s.
+    const editor = new ApiClient(world.server.base);
+    await editor.login(world.accounts.editor.username, world.accounts.editor.password);
+    const approver = new ApiClient(world.server.base);
+    await approver.login(world.accounts.approver.username, world.accounts.approver.password);
+    const media = await editor.upload<{ sha256: string }>(makeTone(work, 2, 'chao.mp3'));
+    expect(media.status).toBe(201);
+    const b = await editor.post<{ id: string }>('/api/bulletins', {
+      title: 'Loa thử Bản Chao',
+      level: 'ordinary',
+      mediaSha256: media.body.sha256,
+      targets: { unitIds: ['cum-chao'] },
+      recurrence: { days: [weekdayOf(toZoned(Date.now(), TZ).date)], pinnedTimes: [clockIn(0.34)] },
+      validFrom: new Date(Date.now() - 60_000).toISOString(),
+      validUntil: new Date(Date.now() + 3600_000).toISOString(),
+    });
+    expect(b.status, JSON.stringify(b.body)).toBe(201);
+    expect((await editor.post(`/api/bulletins/${b.body.id}/submit`)).status).toBe(200);
+    expect((await approver.post(`/api/bulletins/${b.body.id}/approve`)).status).toBe(200);
+
+    await page.goto(`${world.server.base}/#/units`);
+    await page.getByRole('link', { name: 'Cụm loa Bản Chao' }).click();
+    await page.getByRole('heading', { name: /Cụm loa Bản Chao/, level: 1 }).waitFor();
+    const plan = page.getByRole('region', { name: /Lịch phát hôm nay/ });
+    await plan.getByText('Loa thử Bản Chao').waitFor();
+    // Played by the real agent, reported back, and shown without touching the page.
+    const log = page.getByRole('region', { name: 'Nhật ký phát (7 ngày)' });
+    await log.getByRole('cell', { name: 'Phát xong' }).waitFor({ timeout: 45_000 });
+    expect(await log.getByRole('cell', { name: 'Loa thử Bản Chao' }).count()).toBe(1);
+  }, 60_000);
+
+  it('sends a volume command and shows the acknowledgement of the unit', async () => {
+    const commands = page.getByRole('region', { name: 'Điều khiển' });
+    await commands.getByRole('slider', { name: 'Âm lượng' }).fill('35');
+    await commands.getByRole('button', { name: 'Đặt âm lượng' }).click();
+    const line = commands.locator('li', { hasText: 'Âm lượng 35' });
+    await line.waitFor();
+    await line.locator('.badge', { hasText: 'đã thực hiện' }).waitFor({ timeout: 10_000 });
+  });
+});

@@ -1,0 +1,192 @@
+// The shapes the server's API answers with (server/src/**/*.schemas.ts and the contracts of the
+// issues being built beside this one). The web app never imports the server (DESIGN §2).
+import type { Level, OverbookedItem, PlanItem, PlannedWindow, TelemetryMessage, WindowSpec } from '@loa/shared';
+
+export type { Level, OverbookedItem, PlanItem, PlannedWindow, TelemetryMessage, WindowSpec };
+
+export type Role = 'admin' | 'editor' | 'approver' | 'technician' | 'viewer';
+export const ROLES: readonly Role[] = ['admin', 'editor', 'approver', 'technician', 'viewer'];
+
+export type Permission =
+  | 'units:read'
+  | 'units:manage'
+  | 'units:command'
+  | 'media:read'
+  | 'media:upload'
+  | 'bulletins:read'
+  | 'bulletins:write'
+  | 'bulletins:approve'
+  | 'emergency'
+  | 'live'
+  | 'schedule:read'
+  | 'schedule:manage'
+  | 'playlog:read'
+  | 'alerts:read'
+  | 'alerts:manage'
+  | 'users:manage'
+  | 'tokens:manage'
+  | 'audit:read';
+
+export interface Me {
+  id: number;
+  username: string;
+  role: Role;
+  /** null: every commune. */
+  communeIds: string[] | null;
+  permissions: Permission[];
+  mustChangePassword?: boolean;
+}
+
+export interface Unit {
+  id: string;
+  communeId: string;
+  villageId: string | null;
+  name: string;
+  online: boolean;
+  statusSince: number | null;
+  lastSeen: number | null;
+  agentVersion: string | null;
+  reportedPlanVersion: number | null;
+  publishedPlanVersion: number | null;
+  telemetry: Partial<TelemetryMessage> | null;
+}
+
+export interface QuietHours {
+  start: string;
+  end: string;
+}
+
+export interface Commune {
+  id: string;
+  name: string;
+  timeZone: string;
+  windows: WindowSpec[];
+  quietHours: QuietHours | null;
+}
+
+export interface Village {
+  id: string;
+  communeId: string;
+  name: string;
+}
+
+export interface Zone {
+  id: string;
+  communeId: string;
+  name: string;
+  unitIds: string[];
+  windows: WindowSpec[] | null;
+}
+
+export type BulletinState = 'draft' | 'submitted' | 'approved' | 'on_air' | 'expired' | 'withdrawn' | 'rejected';
+
+export interface Bulletin {
+  id: string;
+  communeId: string;
+  title: string;
+  text: string | null;
+  level: Level;
+  mediaSha256: string | null;
+  state: BulletinState;
+  targets: { commune?: boolean; zoneIds?: string[]; unitIds?: string[] };
+  recurrence: { days: number[]; windowIds?: string[]; pinnedTimes?: string[] };
+  repeat: { count: number; gapSeconds: number };
+  validFrom: string;
+  validUntil: string;
+  volume: number;
+  createdAt: number;
+  approvedAt: number | null;
+  rejectedReason: string | null;
+}
+
+export interface Media {
+  sha256: string;
+  bytes: number;
+  durationMs: number;
+  codec: string;
+  originalName: string | null;
+  originalBytes: number;
+  originalFormat: string | null;
+  createdAt: number;
+}
+
+export interface IngestJob {
+  id: string;
+  state: 'queued' | 'running' | 'done' | 'failed';
+  percent: number;
+  media?: Media;
+  error?: string;
+  errorCode?: string;
+}
+
+export interface UnitDayPlan {
+  unitId: string;
+  date: string;
+  windows: PlannedWindow[];
+  items: PlanItem[];
+}
+
+export interface CommuneTimeline {
+  communeId: string;
+  date: string;
+  timeZone: string;
+  zones: Array<{ id: string; unitIds: string[] }>;
+  units: UnitDayPlan[];
+  overbooked: OverbookedItem[];
+}
+
+export interface UnitTimeline {
+  unitId: string;
+  date: string;
+  timeZone: string;
+  windows: PlannedWindow[];
+  items: PlanItem[];
+  overbooked: OverbookedItem[];
+}
+
+export interface PlayLogEntry {
+  itemId: string | null;
+  bulletinId: string | null;
+  sha256: string | null;
+  planVersion: number | null;
+  scheduledAt: number | null;
+  startedAt: number | null;
+  endedAt: number | null;
+  durationMs: number | null;
+  outcome: string;
+  reason: string | null;
+}
+
+export type CommandType = 'volume' | 'mute' | 'unmute' | 'stop' | 'test-tone' | 'resync' | 'reboot' | 'play-now';
+
+export interface Command {
+  id: string;
+  unitId: string;
+  type: CommandType;
+  args?: Record<string, unknown>;
+  state: 'pending' | 'acked' | 'failed' | 'expired';
+  error?: string;
+  issuedAt: number;
+  ackedAt?: number;
+  expiresAt?: number;
+}
+
+export interface Alert {
+  id: number | string;
+  unitId: string | null;
+  kind: string;
+  state: 'raised' | 'cleared';
+  message: string;
+  raisedAt: number;
+  clearedAt: number | null;
+}
+
+export interface User {
+  id: number;
+  username: string;
+  role: Role;
+  communeIds: string[] | null;
+  disabled?: boolean;
+  mustChangePassword?: boolean;
+  createdAt?: number;
+}
