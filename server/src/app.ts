@@ -25,6 +25,7 @@ import unitsRoutes from './units/units.routes.js';
 import mediaRoutes from './media/media.routes.js';
 import mediaJobsRoutes from './media/jobs.routes.js';
 import ttsRoutes from './media/tts/tts.routes.js';
+import mediaAudioRoutes from './media/audio.routes.js';
 import communesRoutes from './schedule/communes.routes.js';
 import zonesRoutes from './schedule/zones.routes.js';
 import bulletinsRoutes from './schedule/bulletins.routes.js';
@@ -140,6 +141,7 @@ export async function buildApp(config: Config, { logStream, ...opts }: BuildOpti
   await app.register(mediaRoutes);
   await app.register(mediaJobsRoutes);
   await app.register(ttsRoutes);
+  await app.register(mediaAudioRoutes);
   await app.register(communesRoutes);
   await app.register(zonesRoutes);
   await app.register(bulletinsRoutes);

@@ -170,7 +170,8 @@ function mediaConfig(env: Env): MediaConfig {
     .filter(Boolean);
   if (url && voices.length === 0)
     throw new ConfigError('TTS_HTTP_VOICES must list the voices of the TTS service, comma-separated');
-  const bodyTemplate = env.TTS_HTTP_BODY && env.TTS_HTTP_BODY !== '' ? env.TTS_HTTP_BODY : '{"text":"{{text}}","voice":"{{voice}}"}';
+  const bodyTemplate =
+    env.TTS_HTTP_BODY && env.TTS_HTTP_BODY !== '' ? env.TTS_HTTP_BODY : '{"text":"{{text}}","voice":"{{voice}}"}';
   try {
     JSON.parse(bodyTemplate);
   } catch {

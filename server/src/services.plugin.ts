@@ -5,6 +5,8 @@ import fp from 'fastify-plugin';
 import { unitsService, type UnitsService } from './units/units.service.js';
 import { mediaService, type MediaService } from './media/media.service.js';
 import { mediaDistributor } from './media/distribution.js';
+import { scheduleMediaSweep } from './media/retention.js';
+import { ttsService, type TtsService } from './media/tts/tts.service.js';
 import { findFfmpeg, FFMPEG_MISSING } from './media/ffmpeg.js';
 import { communesService, type CommunesService } from './schedule/communes.service.js';
 import { zonesService } from './schedule/zones.service.js';
@@ -15,6 +17,10 @@ import { plansService, type PlansService } from './schedule/plans.service.js';
 import { eventsService } from './events/events.service.js';
 import { loadOrCreateSigner, type Signer } from './keys/signing-key.js';
 import { Hub } from './hub.js';
+import { alertsService, type AlertsService } from './alerts/alerts.service.js';
+import { answerTimeProbes, watchUnitHealth } from './alerts/clock.js';
+import { commandsService, type CommandsService } from './commands/commands.service.js';
+import { enrollService, type EnrollService } from './enroll/enroll.service.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -24,6 +30,7 @@ declare module 'fastify' {
     services: {
       units: UnitsService;
       media: MediaService;
+      tts: TtsService;
       communes: CommunesService;
       zones: ReturnType<typeof zonesService>;
       timeline: ReturnType<typeof timelineService>;
@@ -31,6 +38,9 @@ declare module 'fastify' {
       plans: PlansService;
       events: ReturnType<typeof eventsService>;
       distribution: ReturnType<typeof mediaDistributor>;
+      alerts: AlertsService;
+      commands: CommandsService;
+      enroll: EnrollService;
     };
   }
 }
@@ -50,21 +60,42 @@ export default fp(
     const plans = plansService(db, signer, bus, app.log.child({ name: 'plans' }), hub);
     const replan = () => plans.schedule();
     const units = unitsService(db, app.log.child({ name: 'units' }));
-    const media = mediaService(db, mediaDir, tools);
+    const tts = ttsService(config.media.tts, config.maxUploadBytes);
+    const media = mediaService({
+      db,
+      mediaDir,
+      tools,
+      config: config.media,
+      hub,
+      log: app.log.child({ name: 'media' }),
+      tts,
+    });
     const communes = communesService(db, replan);
     const zones = zonesService(db, communes, replan);
     const timeline = timelineService(db);
     const bulletins = bulletinsService(db, replan);
     const events = eventsService(db, app.log.child({ name: 'events' }));
+    const unitRow = db.prepare('SELECT 1 FROM units WHERE id = ?');
     const distribution = mediaDistributor({
       bus,
       mediaDir,
       chunkBytes: config.chunkBytes,
       gatherMs: config.wantGatherMs,
+      maxGatherMs: config.media.wantMaxGatherMs,
+      resendAfterMs: config.media.resendAfterMs,
       sizeOf: media.sizeOf,
-      unitExists: (id) => db.prepare('SELECT 1 FROM units WHERE id = ?').get(id) !== undefined,
+      unitExists: (id) => unitRow.get(id) !== undefined,
       log: app.log.child({ name: 'media' }),
     });
+
+    const alerts = alertsService(db, hub);
+    const commands = commandsService({ db, bus, signer, hub, log: app.log.child({ name: 'commands' }) });
+    const enroll = ((q) => enrollService(db, units, (id) => (q.get(id) as { c: string } | undefined)?.c))(
+      db.prepare('SELECT commune_id AS c FROM units WHERE id = ?'),
+    );
+    commands.attach();
+    answerTimeProbes(bus, app.log.child({ name: 'clock' }));
+    watchUnitHealth(hub, alerts);
 
     communes.ensureDefault(config.timeZone);
     units.attach(bus, hub);
@@ -73,14 +104,37 @@ export default fp(
       if (t.kind === 'media-want') distribution.onWant(t.sha256, payload);
     });
 
-    app.decorate('services', { units, media, communes, zones, timeline, bulletins, plans, events, distribution });
+    app.decorate('services', {
+      units,
+      media,
+      tts,
+      communes,
+      zones,
+      timeline,
+      bulletins,
+      plans,
+      events,
+      distribution,
+      alerts,
+      commands,
+      enroll,
+    });
+    media.start();
+    const stopMediaSweep = scheduleMediaSweep(() => media.sweep(), config.timeZone, app.log.child({ name: 'media' }));
+    // Issue #10: a broker that lost its retained plans (the embedded one at every start, an
+    // external one restarted without persistence) gets every stored plan again, then the changes.
+    await plans.republish();
+    bus.onReconnect?.(() => void plans.republish().catch(() => undefined));
     await plans.replanAll();
     const stopJobs = startScheduleJobs(db, plans, config.timeZone, app.log.child({ name: 'jobs' }));
 
     app.addHook('onClose', async () => {
+      commands.close();
       await stopJobs();
       await plans.idle();
       await distribution.drain();
+      await stopMediaSweep();
+      await media.close();
     });
   },
   { name: 'services', dependencies: ['db', 'broker'] },
