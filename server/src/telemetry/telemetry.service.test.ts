@@ -34,7 +34,7 @@ describe('telemetry history', () => {
     service.maintain(t0 + RAW_RETENTION_MS + BUCKET_MS * 3, t0);
     expect(service.history('u-1', t0, t0 + BUCKET_MS * 2, 'raw').points).toHaveLength(0);
     const avg = service.history('u-1', t0, t0 + BUCKET_MS * 2, '5m');
-    expect(avg.points.map((p) => [p.at - t0, p.samples, p.cpuTempC, p.amplifierOn])).toEqual([
+    expect(avg.points.map((p) => [p.at! - t0, p.samples, p.cpuTempC, p.amplifierOn])).toEqual([
       [0, 5, 42, 0.6],
       [BUCKET_MS, 5, 47, 0.4],
     ]);
