@@ -1,5 +1,5 @@
 // Prometheus metrics at /metrics (prom-client): units online, plan publishes, media bytes
-// published, MQTT clients, event-loop lag and the rest of Node's defaults. One registry per app,
+// published, MQTT clients, the ingest queue, event-loop lag and the rest of Node's defaults. One registry per app,
 // so tests can run several servers in one process. Set METRICS_TOKEN to require
 // `Authorization: Bearer <token>` (a province exposing the server beyond its LAN should).
 import { timingSafeEqual } from 'node:crypto';
@@ -50,6 +50,17 @@ export default fp(
       registers: [registry],
       collect() {
         this.set(app.services.distribution.stats.chunksPublished);
+      },
+    });
+    new Gauge({
+      name: 'loa_ingest_jobs',
+      help: 'Ingest jobs by state (running at most one per core; the rest queued).',
+      labelNames: ['state'],
+      registers: [registry],
+      collect() {
+        const { running, queued } = app.services.media.queueStats();
+        this.set({ state: 'running' }, running);
+        this.set({ state: 'queued' }, queued);
       },
     });
     new Gauge({

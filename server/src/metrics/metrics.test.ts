@@ -20,5 +20,6 @@ describe('GET /metrics', () => {
     // The server's own bus is one client of the embedded broker.
     expect(text).toMatch(/^loa_mqtt_clients 1$/m);
     expect(text).toMatch(/^nodejs_eventloop_lag_p99_seconds /m);
+    expect(text).toMatch(/^loa_ingest_jobs\{state="queued"\} 0$/m);
   });
 });
