@@ -3,7 +3,8 @@
 // process and `main.ts` can stop cleanly on SIGTERM.
 import { mkdir } from 'node:fs/promises';
 import { topics, type PlanBody, type StatusMessage } from '@loa/shared';
-import { systemClock, type Clock } from './clock/clock.js';
+import type { Clock } from './clock/clock.js';
+import { CorrectedClock } from './clock/corrected-clock.js';
 import { parseSink, type AgentConfig } from './config/config.js';
 import { createLogger, type Logger } from './log.js';
 import { MqttLink } from './mqtt/link.js';
@@ -12,16 +13,23 @@ import { PlanStore } from './plan/plan-store.js';
 import { MediaStore } from './cache/media-store.js';
 import { MediaFetcher } from './cache/media-fetcher.js';
 import { mediaNeeded } from './cache/needed.js';
+import type { StoreFs } from './cache/store-fs.js';
 import { EventQueue } from './events/event-queue.js';
 import { EventPublisher } from './events/event-publisher.js';
 import { PlayedRecord } from './scheduler/played-record.js';
 import { Scheduler } from './scheduler/scheduler.js';
+import { reportInterrupted } from './scheduler/interrupted.js';
 import { Player } from './player/player.js';
 import { findFfmpeg } from './player/ffmpeg.js';
 import { createSink, type Sink } from './player/sinks/index.js';
 import { UnitState } from './state/unit-state.js';
-import { Commands, type CommandHandlers } from './commands/commands.js';
+import { Commands } from './commands/commands.js';
+import { commandHandlers } from './commands/handlers.js';
 import { Telemetry } from './health/telemetry.js';
+import { ClockProbe } from './health/clock-probe.js';
+import { systemProbe, type SystemProbe } from './health/system.js';
+import { Amplifier } from './amplifier/amplifier.js';
+import { createRelay, parseRelay, type Relay } from './amplifier/relay.js';
 import { agentVersion } from './version.js';
 
 export interface Tuning {
@@ -30,22 +38,32 @@ export interface Tuning {
   eventsResendMs?: number;
   minBackoffMs?: number;
   maxBackoffMs?: number;
+  housekeepingMs?: number;
+  clockProbeIntervalMs?: number;
 }
 
 export interface ControllerOptions {
   config: AgentConfig;
+  /** Replaces the corrected clock (tests on a manual clock). */
   clock?: Clock;
   log?: Logger;
   /** Replaces the sink named in the config (tests). */
   sink?: Sink;
+  /** Replaces the relay named in the config (tests). */
+  relay?: Relay;
   /** Replaces the ffmpeg lookup; null means "not installed" (tests). */
   ffmpeg?: string | null;
+  /** Replaces the cache's file writes (tests fill the disk with it). */
+  storeFs?: StoreFs;
+  /** Replaces /proc, /sys and the board's tools (tests). */
+  system?: SystemProbe;
   tuning?: Tuning;
 }
 
 /** Unused media and partial downloads are removed after this long. */
 const PRUNE_AFTER_MS = 7 * 24 * 3600_000;
 const HOUSEKEEPING_MS = 60_000;
+const MB = 1024 * 1024;
 
 interface Parts {
   link: MqttLink;
@@ -59,6 +77,9 @@ interface Parts {
   state: UnitState;
   commands: Commands;
   telemetry: Telemetry;
+  amplifier: Amplifier;
+  probe: ClockProbe;
+  clock: Clock;
 }
 
 export class Controller {
@@ -76,7 +97,8 @@ export class Controller {
 
   async start(): Promise<void> {
     const { config, tuning = {} } = this.opts;
-    const clock = this.opts.clock ?? systemClock;
+    const corrected = this.opts.clock ? undefined : new CorrectedClock();
+    const clock: Clock = this.opts.clock ?? corrected!;
     const log = this.opts.log ?? createLogger();
     const { unit, dataDir } = config;
     await mkdir(dataDir, { recursive: true });
@@ -88,8 +110,15 @@ export class Controller {
     await state.start();
     const record = new PlayedRecord(dataDir, log.child('scheduler'));
     await record.start(clock.now());
-    const store = new MediaStore(dataDir);
+    const store = new MediaStore(dataDir, this.opts.storeFs);
     await store.start();
+    // Never left on after a crash: off before anything else can play (issue 7).
+    const relay =
+      this.opts.relay ??
+      createRelay(parseRelay(config.relay), { dataDir, now: () => clock.now(), gpioset: process.env.GPIOSET_PATH });
+    const amplifier = new Amplifier({ relay, log: log.child('amplifier'), events });
+    await amplifier.start();
+    await reportInterrupted(record, events, log.child('scheduler'));
 
     const ffmpeg = this.opts.ffmpeg === null ? undefined : (this.opts.ffmpeg ?? findFfmpeg());
     const sink =
@@ -126,6 +155,8 @@ export class Controller {
       log: log.child('scheduler'),
       gain: (item) => state.gain(item),
       prepareLeadMs: tuning.prepareLeadMs,
+      amplifier,
+      warmupMs: config.warmupMs,
     });
     const fetcher = new MediaFetcher({
       unit,
@@ -135,6 +166,8 @@ export class Controller {
       clock,
       log: log.child('cache'),
       wantIntervalMs: tuning.wantIntervalMs,
+      quotaBytes: config.cacheQuotaMb * MB,
+      keep: () => this.keepSet(),
     });
     fetcher.onReady(() => scheduler.mediaReady());
     const plans = new PlanStore({
@@ -152,6 +185,19 @@ export class Controller {
       log: log.child('events'),
       resendMs: tuning.eventsResendMs,
     });
+    const probe = new ClockProbe({
+      unit,
+      link,
+      base: Date.now,
+      log: log.child('health'),
+      intervalMs: tuning.clockProbeIntervalMs,
+      onOffset: (offset, rtt) => {
+        if (!corrected || Math.abs(offset - corrected.offsetMs) < 20) return;
+        log.child('clock').info(`offset to the server ${offset} ms (round trip ${rtt} ms): scheduling in server time`);
+        corrected.setOffset(offset);
+      },
+    });
+    corrected?.onOffset(() => scheduler.mediaReady());
     const commands = new Commands({
       unit,
       dataDir,
@@ -159,37 +205,73 @@ export class Controller {
       clock,
       link,
       log: log.child('commands'),
-      handlers: this.handlers(),
+      handlers: commandHandlers({
+        clock,
+        log: log.child('commands'),
+        state,
+        scheduler,
+        media: store,
+        plan: () => plans.current,
+        resync: async () => {
+          await this.publishStatus();
+          await fetcher.resync();
+        },
+        rebootCommand: config.rebootCommand,
+      }),
     });
     const telemetry = new Telemetry({
       unit,
-      dataDir,
       intervalS: config.telemetryIntervalS,
       agentVersion: agentVersion(),
       link,
       clock,
       log: log.child('health'),
+      events,
+      system: this.opts.system ?? systemProbe(),
+      freeBytes: () => store.freeBytes(),
+      lowDiskBytes: config.lowDiskMb * MB,
       snapshot: () => ({
         volume: state.volume,
         muted: state.muted,
         playing: scheduler.playing,
         planVersion: plans.version,
         cacheBytes: store.cacheBytes,
+        amplifierOn: amplifier.on,
+        clockOffsetMs: probe.offsetMs,
       }),
     });
-    this.p = { link, plans, store, fetcher, events, publisher, record, scheduler, state, commands, telemetry };
+    this.p = {
+      link,
+      plans,
+      store,
+      fetcher,
+      events,
+      publisher,
+      record,
+      scheduler,
+      state,
+      commands,
+      telemetry,
+      amplifier,
+      probe,
+      clock,
+    };
 
     link.subscribe(topics.plan(unit), (_t, payload) => void plans.receive(payload));
     publisher.start();
     fetcher.start();
     scheduler.start();
     await commands.start();
+    probe.start();
     telemetry.start();
     // The stored plan first: a unit that boots with no link plays from its cache (rule 6).
     await plans.start();
+    await telemetry.checkDisk();
     link.start();
-    this.housekeeping = setInterval(() => void this.refreshNeeds(), HOUSEKEEPING_MS);
-    log.info(`agent ${agentVersion()} started: unit ${unit}, sink ${sink.name}, data in ${dataDir}`);
+    this.housekeeping = setInterval(() => void this.tidy(), tuning.housekeepingMs ?? HOUSEKEEPING_MS);
+    log.info(
+      `agent ${agentVersion()} started: unit ${unit}, sink ${sink.name}, relay ${relay.name}, data in ${dataDir}`,
+    );
   }
 
   async stop(): Promise<void> {
@@ -197,11 +279,13 @@ export class Controller {
     if (!p) return;
     clearInterval(this.housekeeping);
     p.telemetry.stop();
+    p.probe.stop();
     await p.commands.stop();
     p.fetcher.stop();
     await p.plans.stop();
     // The item playing ends as `preempted` (agent stopping); try to send that before leaving.
     await p.scheduler.stop();
+    await p.amplifier.stop();
     p.publisher.stop();
     await p.publisher.flush(false);
     const offline: StatusMessage = { online: false };
@@ -218,16 +302,24 @@ export class Controller {
     void this.publishStatus();
   }
 
+  /** Media never evicted: every media of the plan held (today's and tomorrow's items). */
+  private keepSet(): Set<string> {
+    return new Set(this.p?.plans.current?.items.map((i) => i.media.sha256) ?? []);
+  }
+
+  private async tidy(): Promise<void> {
+    await this.refreshNeeds();
+    await this.p?.telemetry.checkDisk();
+  }
+
   /** Wants what the plan still needs, and lets go of media no plan has needed for a week. */
   private async refreshNeeds(): Promise<void> {
     const p = this.p;
     const plan = p?.plans.current;
     if (!p || !plan) return;
-    const now = (this.opts.clock ?? systemClock).now();
-    await p.fetcher.setNeeded(mediaNeeded(plan, now, (id) => p.record.has(id)));
-    const keep = new Set(plan.items.map((i) => i.media.sha256));
+    await p.fetcher.setNeeded(mediaNeeded(plan, p.clock.now(), (id) => p.record.has(id)));
     // File ages are wall-clock, whatever clock the scheduler runs on.
-    await p.store.prune(keep, PRUNE_AFTER_MS, Date.now()).catch(() => undefined);
+    await p.store.prune(this.keepSet(), PRUNE_AFTER_MS, Date.now()).catch(() => undefined);
   }
 
   private async publishStatus(): Promise<void> {
@@ -240,25 +332,5 @@ export class Controller {
       since: this.connectedSince ?? Date.now(),
     };
     await p.link.publishJson(topics.status(this.opts.config.unit), status, { qos: 1, retain: true });
-  }
-
-  private handlers(): CommandHandlers {
-    return {
-      volume: async (args) => {
-        const v = args.volume;
-        if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 100)
-          throw new Error('args.volume must be an integer 0–100');
-        await this.parts.state.update({ volume: v });
-      },
-      mute: () => this.parts.state.update({ muted: true }),
-      unmute: () => this.parts.state.update({ muted: false }),
-      stop: () => {
-        this.parts.scheduler.stopCurrent('stopped by command');
-      },
-      resync: async () => {
-        await this.publishStatus();
-        await this.parts.fetcher.resync();
-      },
-    };
   }
 }

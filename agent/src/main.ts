@@ -1,8 +1,11 @@
 // Boots the agent: configuration, then the controller; stops it cleanly on SIGTERM/SIGINT
 // (systemd's stop), publishing the retained offline status before leaving.
+// `loa-agent enroll …` trades a one-time token for the board's identity instead (enroll/).
 import { loadConfig, USAGE } from './config/config.js';
 import { Controller } from './controller.js';
+import { runEnroll } from './enroll/enroll.js';
 import { createLogger } from './log.js';
+import { agentVersion } from './version.js';
 
 const log = createLogger();
 
@@ -10,6 +13,12 @@ async function main(): Promise<number> {
   // `npm run agent` runs this in agent/; relative paths (data dir, key, sink dir) are meant from
   // where npm was started (the repository root for `npm run agent`).
   if (process.env.npm_lifecycle_event && process.env.INIT_CWD) process.chdir(process.env.INIT_CWD);
+  if (process.argv[2] === '--version') {
+    process.stdout.write(`${agentVersion()}\n`);
+    return 0;
+  }
+  if (process.argv[2] === 'enroll')
+    return runEnroll(process.argv.slice(3), process.env, (line) => process.stdout.write(`${line}\n`));
   const result = loadConfig(process.argv.slice(2), process.env);
   if (!result.ok) {
     if (result.help) {

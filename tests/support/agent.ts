@@ -22,6 +22,8 @@ export function startAgent(opts: {
   secret: string;
   serverKeyPem: string;
   dataDir?: string;
+  /** More options, e.g. `['--relay', 'file:…']`. */
+  args?: string[];
 }): AgentProcess {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'loa-agent-'));
   const sinkDir = join(dataDir, 'sink');
@@ -45,6 +47,7 @@ export function startAgent(opts: {
       `file:${sinkDir}`,
       '--server-key',
       keyFile,
+      ...(opts.args ?? []),
     ],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   );

@@ -10,7 +10,7 @@ import { MqttLink } from '../mqtt/link.js';
 import type { EventSink, NewEvent } from '../events/event-queue.js';
 import { startBroker, type TestBroker } from '../testing/broker.js';
 import { FakeServer, waitFor, type FakeServerOptions } from '../testing/fake-server.js';
-import { MediaFetcher } from './media-fetcher.js';
+import { MediaFetcher, type MediaFetcherOptions } from './media-fetcher.js';
 import { MediaStore } from './media-store.js';
 
 const UNIT = 'thon-nam-3';
@@ -23,7 +23,12 @@ function mediaOf(bytes: Buffer): MediaRef {
   return { sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length, durationMs: 1000 };
 }
 
-async function setup(dataDir: string, serverOpts: FakeServerOptions, media: Buffer[]) {
+async function setup(
+  dataDir: string,
+  serverOpts: FakeServerOptions,
+  media: Buffer[],
+  fetcherOpts: Partial<MediaFetcherOptions> = {},
+) {
   const server = new FakeServer(await broker.serverClient(), { chunkBytes: 1000, ...serverOpts });
   await server.start();
   for (const m of media) server.media.set(mediaOf(m).sha256, m);
@@ -47,6 +52,7 @@ async function setup(dataDir: string, serverOpts: FakeServerOptions, media: Buff
     clock: systemClock,
     log: log.child('cache'),
     wantIntervalMs: 200,
+    ...fetcherOpts,
   });
   const ready: string[] = [];
   fetcher.onReady((sha) => ready.push(sha));
@@ -155,6 +161,37 @@ describe('MediaFetcher', () => {
     expect(a.server.wants).toEqual([]);
     await a.fetcher.setNeeded([huge]);
     expect(a.events).toHaveLength(1);
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('evicts media no plan needs to stay under the quota, and keeps the plan’s own even over it', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'loa-fetch-'));
+    const [old, kept, fresh] = [randomBytes(3000), randomBytes(3001), randomBytes(3002)];
+    const a = await setup(dataDir, {}, [old, kept, fresh], {
+      quotaBytes: 7000,
+      keep: () => new Set([mediaOf(kept).sha256]),
+    });
+    await a.fetcher.setNeeded([mediaOf(old), mediaOf(kept)]);
+    await waitFor('two cached', () => a.ready.length === 2);
+    a.store.touch(mediaOf(old).sha256, Date.now() - 86_400_000);
+    // The next plan needs `fresh` (and still `kept`): `old` must go to stay under 7000 bytes.
+    await a.fetcher.setNeeded([mediaOf(kept), mediaOf(fresh)]);
+    await waitFor('fresh cached', () => a.ready.includes(mediaOf(fresh).sha256));
+    expect(a.store.has(mediaOf(old).sha256)).toBe(false);
+    expect(a.store.has(mediaOf(kept).sha256)).toBe(true);
+    expect(a.log.lines).toContain('agent:cache evicted 1 media no plan needs (least recently used first)');
+    expect(a.events).toEqual([]);
+    // A plan whose own media exceed the quota plays anyway, with one fault to say so.
+    const huge = randomBytes(5000);
+    a.server.media.set(mediaOf(huge).sha256, huge);
+    await a.fetcher.setNeeded([mediaOf(kept), mediaOf(fresh), mediaOf(huge)]);
+    await waitFor('huge cached', () => a.ready.includes(mediaOf(huge).sha256));
+    expect(a.events).toEqual([
+      expect.objectContaining({
+        type: 'fault',
+        reason: "the plan's media need 0 MB, over the cache quota of 0 MB; keeping them anyway",
+      }),
+    ]);
     await rm(dataDir, { recursive: true, force: true });
   });
 });

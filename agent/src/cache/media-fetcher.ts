@@ -1,6 +1,8 @@
 // Fetches the media a plan needs (DESIGN §3): for each missing file, subscribe to its chunks and
 // publish `want {unit, have}` until every chunk is held, then check the whole file's hash. The
 // server publishes each chunk once for every unit that wants it; the broker fans it out.
+// Room is made first by evicting media no plan needs (quota, LRU); a disk that fills up anyway
+// (ENOSPC mid-download) pauses that download with one fault event, and the plan plays what it has.
 import type { MediaWant } from '@loa/shared';
 import { parseTopic, topics, type MediaRef } from '@loa/shared';
 import type { Clock } from '../clock/clock.js';
@@ -8,11 +10,12 @@ import type { Logger } from '../log.js';
 import type { MqttLink } from '../mqtt/link.js';
 import type { EventSink } from '../events/event-queue.js';
 import type { MediaStore } from './media-store.js';
+import { isDiskFull } from './store-fs.js';
 
 /** Far above the 256 KiB default; a bigger "chunk" is someone else's garbage. */
 const MAX_CHUNK_BYTES = 16 * 1024 * 1024;
 /** Room left on the card for the events, the plan and the system itself. */
-const DISK_RESERVE_BYTES = 32 * 1024 * 1024;
+export const DISK_RESERVE_BYTES = 32 * 1024 * 1024;
 
 export interface MediaFetcherOptions {
   unit: string;
@@ -22,6 +25,10 @@ export interface MediaFetcherOptions {
   clock: Clock;
   log: Logger;
   wantIntervalMs?: number;
+  /** Largest cache, in bytes; media outside `keep` are evicted to stay under it. */
+  quotaBytes?: number;
+  /** Media never evicted: those of the plan held (today's and tomorrow's) and the one playing. */
+  keep?: () => ReadonlySet<string>;
 }
 
 interface Fetch {
@@ -34,6 +41,7 @@ export class MediaFetcher {
   private readonly fetching = new Map<string, Fetch>();
   /** Media already reported as a fault, so a full disk is one event, not one every plan. */
   private readonly faulted = new Set<string>();
+  private quotaReported = false;
   private readonly readyListeners: ((sha: string) => void)[] = [];
   private timer: NodeJS.Timeout | undefined;
   private needed: MediaRef[] = [];
@@ -61,7 +69,7 @@ export class MediaFetcher {
 
   /** Sets what the current plan needs, soonest first; starts and stops fetches to match. */
   async setNeeded(media: MediaRef[]): Promise<void> {
-    const { store, link } = this.opts;
+    const { store, link, log } = this.opts;
     this.needed = media;
     const wanted = new Map(media.filter((m) => !store.has(m.sha256)).map((m) => [m.sha256, m]));
     for (const sha of [...this.fetching.keys()]) {
@@ -69,24 +77,40 @@ export class MediaFetcher {
       link.unsubscribe(topics.mediaChunks(sha));
       this.fetching.delete(sha);
     }
+    const fresh = [...wanted.values()].filter((m) => !this.fetching.has(m.sha256));
+    if (!fresh.length) return;
+    let total = 0;
+    for (const m of fresh) total += Math.max(0, m.bytes - (await store.partial(m.sha256)).bytes);
+    const quota = this.opts.quotaBytes ?? Number.MAX_SAFE_INTEGER;
+    const keep = this.keepSet();
+    const evicted = await store.makeRoom(keep, total, quota, DISK_RESERVE_BYTES).catch((err: Error) => {
+      log.warn(`cannot make room in the cache: ${err.message}`);
+      return [];
+    });
+    if (evicted.length) log.info(`evicted ${evicted.length} media no plan needs (least recently used first)`);
+    if (store.cacheBytes + total > quota && !this.quotaReported) {
+      // The plan's own media are never evicted: it plays, over the quota, and the technician knows.
+      this.quotaReported = true;
+      await this.fault(
+        `the plan's media need ${mb(store.cacheBytes + total)} MB, over the cache quota of ${mb(quota)} MB; keeping them anyway`,
+      );
+    }
     let free: number | undefined;
     try {
-      free = (await this.opts.store.freeBytes()) - DISK_RESERVE_BYTES;
+      free = (await store.freeBytes()) - DISK_RESERVE_BYTES;
     } catch (err) {
-      this.opts.log.warn(`cannot read free disk space: ${(err as Error).message}`);
+      log.warn(`cannot read free disk space: ${(err as Error).message}`);
     }
-    for (const [sha, ref] of wanted) {
-      if (this.fetching.has(sha)) continue;
-      const held = (await store.partial(sha)).bytes;
-      const need = Math.max(0, ref.bytes - held);
+    for (const ref of fresh) {
+      const sha = ref.sha256;
+      const need = Math.max(0, ref.bytes - (await store.partial(sha)).bytes);
       if (free !== undefined && need > free) {
         if (!this.faulted.has(sha)) {
           this.faulted.add(sha);
-          await this.opts.events.add({
-            type: 'fault',
-            sha256: sha,
-            reason: `not enough disk for media ${sha.slice(0, 12)}: needs ${need} bytes, ${Math.max(0, free)} free`,
-          });
+          await this.fault(
+            `not enough disk for media ${sha.slice(0, 12)}: needs ${need} bytes, ${Math.max(0, free)} free`,
+            sha,
+          );
         }
         continue;
       }
@@ -100,8 +124,19 @@ export class MediaFetcher {
   /** `resync` command: forget past faults and want everything missing again. */
   async resync(): Promise<void> {
     this.faulted.clear();
+    this.quotaReported = false;
     await this.setNeeded(this.needed);
     await this.wantAll();
+  }
+
+  private keepSet(): ReadonlySet<string> {
+    const keep = new Set(this.opts.keep?.() ?? []);
+    for (const m of this.needed) keep.add(m.sha256);
+    return keep;
+  }
+
+  private async fault(reason: string, sha256?: string): Promise<void> {
+    await this.opts.events.add({ type: 'fault', ...(sha256 ? { sha256 } : {}), reason: reason.slice(0, 500) });
   }
 
   private async wantAll(): Promise<void> {
@@ -124,7 +159,30 @@ export class MediaFetcher {
     if (!fetch) return; // a chunk still in flight for a file already complete or no longer needed
     fetch.queue = fetch.queue
       .then(() => this.takeChunk(fetch, parsed.index, parsed.count, payload))
-      .catch((err: Error) => this.opts.log.error(`media ${parsed.sha256.slice(0, 12)}: ${err.message}`));
+      .catch((err: Error) => this.onWriteError(fetch, err));
+  }
+
+  /** A failed write: a full disk pauses this download (retried when the plan's needs are set again). */
+  private async onWriteError(fetch: Fetch, err: Error): Promise<void> {
+    const { store, log, link } = this.opts;
+    const sha = fetch.media.sha256;
+    const short = sha.slice(0, 12);
+    if (!isDiskFull(err)) {
+      log.error(`media ${short}: ${err.message}`);
+      return;
+    }
+    if (this.fetching.get(sha) !== fetch) return;
+    this.fetching.delete(sha);
+    link.unsubscribe(topics.mediaChunks(sha));
+    store.forgetPartial(sha);
+    const held = (await store.partial(sha)).bytes;
+    log.error(`disk full while downloading media ${short}: paused with ${held} of ${fetch.media.bytes} bytes`);
+    if (this.faulted.has(sha)) return;
+    this.faulted.add(sha);
+    await this.fault(
+      `disk full while downloading media ${short} (${held} of ${fetch.media.bytes} bytes held, ${(err as NodeJS.ErrnoException).code}); the plan plays what is cached`,
+      sha,
+    );
   }
 
   private async takeChunk(fetch: Fetch, index: number, count: number, payload: Buffer): Promise<void> {
@@ -152,13 +210,17 @@ export class MediaFetcher {
     const result = await store.assemble(sha);
     if (!result.ok) {
       log.warn(`discarded media ${short}: the chunks hash to ${result.actual.slice(0, 12)}, wanting it again`);
-      await store.discardPartial(sha);
       await this.want(sha);
       return;
     }
     this.fetching.delete(sha);
+    this.faulted.delete(sha);
     this.opts.link.unsubscribe(topics.mediaChunks(sha));
     log.info(`media ${short} complete (${count} chunk${count > 1 ? 's' : ''}, ${fetch.media.bytes} bytes)`);
     for (const fn of this.readyListeners) fn(sha);
   }
+}
+
+function mb(bytes: number): number {
+  return Math.round(bytes / 1024 / 1024);
 }

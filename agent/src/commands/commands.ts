@@ -12,7 +12,9 @@ import { readIfExists, writeFileAtomic } from '../fs/durable.js';
 const commandDecoder = decoder(CommandBody);
 
 /** What each supported command does; a handler throws to report `ok:false` with its message. */
-export type CommandHandlers = Partial<Record<CommandType, (args: Record<string, unknown>) => Promise<void> | void>>;
+export type CommandHandlers = Partial<
+  Record<CommandType, (args: Record<string, unknown>, cmd: CommandBody) => Promise<void> | void>
+>;
 
 export interface CommandsOptions {
   unit: string;
@@ -91,12 +93,20 @@ export class Commands {
       return;
     }
     const handler = this.opts.handlers[cmd.type];
+    // Seen before it runs: a command that reboots the board (or a power cut meanwhile) must not
+    // run again when the server repeats it after the restart.
+    const provisional: CommandAck =
+      cmd.type === 'reboot'
+        ? { id: cmd.id, ok: true }
+        : { id: cmd.id, ok: false, error: 'interrupted: the agent restarted while running it' };
+    this.seen.set(cmd.id, { id: cmd.id, expiresAt: cmd.expiresAt, ack: provisional });
+    if (handler) await this.persist(now);
     let ack: CommandAck;
     if (!handler) {
-      ack = { id: cmd.id, ok: false, error: 'not supported yet' };
+      ack = { id: cmd.id, ok: false, error: 'not supported by this agent' };
     } else {
       try {
-        await handler(cmd.args);
+        await handler(cmd.args, cmd);
         ack = { id: cmd.id, ok: true };
       } catch (err) {
         ack = { id: cmd.id, ok: false, error: (err as Error).message.slice(0, 500) };

@@ -25,6 +25,11 @@ describe('loadConfig', () => {
       LOA_DATA_DIR: '/d',
       LOA_SINK: 'null',
       LOA_TELEMETRY_INTERVAL: '15',
+      LOA_RELAY: 'gpio:gpiochip0:17:active-low',
+      LOA_WARMUP_MS: '5000',
+      LOA_REBOOT_COMMAND: '/sbin/reboot',
+      LOA_CACHE_QUOTA_MB: '512',
+      LOA_LOW_DISK_MB: '50',
     });
     expect(r).toEqual({
       ok: true,
@@ -37,10 +42,24 @@ describe('loadConfig', () => {
         dataDir: '/d',
         sink: 'null',
         telemetryIntervalS: 15,
+        relay: 'gpio:gpiochip0:17:active-low',
+        warmupMs: 5000,
+        rebootCommand: '/sbin/reboot',
+        cacheQuotaMb: 512,
+        lowDiskMb: 50,
       },
     });
     const d = loadConfig(required, {});
-    expect(d.ok && d.config).toMatchObject({ dataDir: '/var/lib/loa-agent', sink: 'alsa', telemetryIntervalS: 30 });
+    expect(d.ok && d.config).toMatchObject({
+      dataDir: '/var/lib/loa-agent',
+      sink: 'alsa',
+      telemetryIntervalS: 30,
+      relay: 'none',
+      warmupMs: 3000,
+      rebootCommand: 'sudo -n /usr/bin/systemctl reboot',
+      cacheQuotaMb: 1024,
+      lowDiskMb: 200,
+    });
   });
 
   it('lets a flag win over the environment', () => {
@@ -82,6 +101,17 @@ describe('loadConfig', () => {
       'config version 7 is not one this agent understands (1)',
     ]);
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it('refuses a relay, warm-up and quota it cannot use, by flag', () => {
+    const r = loadConfig([...required, '--relay', 'gpio17', '--warmup-ms', '99999', '--cache-quota-mb', '2'], {});
+    expect(!r.ok && !r.help && r.error.problems).toEqual(
+      expect.arrayContaining([
+        '--relay (LOA_RELAY) must be none, file:PATH or gpio:CHIP:LINE[:active-low] (got "gpio17")',
+        '--warmup-ms (LOA_WARMUP_MS) must be milliseconds, 0–60000 (got 99999)',
+        '--cache-quota-mb (LOA_CACHE_QUOTA_MB) must be megabytes, 16 or more (got 2)',
+      ]),
+    );
   });
 
   it('reports an unknown flag and answers --help', () => {

@@ -7,6 +7,7 @@ import Type, { type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { Value } from 'typebox/value';
 import { UNIT_ID_PATTERN } from '@loa/shared';
+import { RELAY_PATTERN } from '../amplifier/relay.js';
 
 export const CONFIG_VERSION = 1;
 
@@ -21,6 +22,12 @@ export const AgentConfig = Type.Object({
   sink: Type.String({ pattern: SINK_PATTERN, default: 'alsa' }),
   serverKey: Type.String({ minLength: 1 }),
   telemetryIntervalS: Type.Integer({ minimum: 1, maximum: 3600, default: 30 }),
+  relay: Type.String({ pattern: RELAY_PATTERN, default: 'none' }),
+  /** Warm-up of the amplifier when the plan names none (rule 5). */
+  warmupMs: Type.Integer({ minimum: 0, maximum: 60_000, default: 3000 }),
+  rebootCommand: Type.String({ minLength: 1, maxLength: 500, default: 'sudo -n /usr/bin/systemctl reboot' }),
+  cacheQuotaMb: Type.Integer({ minimum: 16, maximum: 1_000_000, default: 1024 }),
+  lowDiskMb: Type.Integer({ minimum: 1, maximum: 100_000, default: 200 }),
 });
 export type AgentConfig = Static<typeof AgentConfig>;
 
@@ -37,12 +44,20 @@ const FIELDS = {
     env: 'LOA_TELEMETRY_INTERVAL',
     hint: 'seconds, 1–3600',
   },
+  relay: { flag: 'relay', env: 'LOA_RELAY', hint: 'none, file:PATH or gpio:CHIP:LINE[:active-low]' },
+  warmupMs: { flag: 'warmup-ms', env: 'LOA_WARMUP_MS', hint: 'milliseconds, 0–60000' },
+  rebootCommand: { flag: 'reboot-command', env: 'LOA_REBOOT_COMMAND', hint: 'a shell command that reboots the board' },
+  cacheQuotaMb: { flag: 'cache-quota-mb', env: 'LOA_CACHE_QUOTA_MB', hint: 'megabytes, 16 or more' },
+  lowDiskMb: { flag: 'low-disk-mb', env: 'LOA_LOW_DISK_MB', hint: 'megabytes, 1–100000' },
 } as const;
+const NUMERIC = new Set<string>(['telemetryIntervalS', 'warmupMs', 'cacheQuotaMb', 'lowDiskMb']);
 type Field = keyof typeof FIELDS;
 
 export const USAGE = `usage: loa-agent --server mqtt://HOST:1883 --unit ID --secret S --data-dir DIR
                  --sink null|file:DIR|alsa[:DEVICE] --server-key PEMFILE [--telemetry-interval 30]
-                 [--config FILE.json]
+                 [--relay none|file:PATH|gpio:CHIP:LINE[:active-low]] [--warmup-ms 3000]
+                 [--reboot-command CMD] [--cache-quota-mb 1024] [--low-disk-mb 200] [--config FILE.json]
+       loa-agent enroll --server https://SERVER --token TOKEN [--config /etc/loa-agent/config.json]
 each option can also come from the environment: ${Object.values(FIELDS)
   .map((f) => f.env)
   .join(', ')}, LOA_CONFIG`;
@@ -84,7 +99,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): ConfigResult
   for (const [key, field] of Object.entries(FIELDS) as [Field, (typeof FIELDS)[Field]][]) {
     const text = (values[field.flag] as string | undefined) ?? env[field.env];
     if (text === undefined || text === '') continue;
-    raw[key] = key === 'telemetryIntervalS' ? toNumber(text) : text;
+    raw[key] = NUMERIC.has(key) ? toNumber(text) : text;
   }
   if (problems.length) return { ok: false, help: false, error: new ConfigError(problems) };
 

@@ -1,12 +1,14 @@
 // The health part: a telemetry sample every `telemetryInterval` seconds on `units/{id}/telemetry`
-// (QoS 0: a lost sample is replaced by the next one), plus a clock probe with each sample.
-import { readFile, statfs } from 'node:fs/promises';
-import { freemem, loadavg, uptime } from 'node:os';
+// (QoS 0: a lost sample is replaced by the next one), and the low-disk watch: free space under the
+// threshold is one `fault` event when it happens (queued, so it reaches the server even if the
+// link is down) and `diskLow` in every sample until it is over again (issue 6). Nothing stops
+// playing on a low disk: the plan plays what is cached.
 import { topics, type TelemetryMessage } from '@loa/shared';
 import type { Clock } from '../clock/clock.js';
 import type { Logger } from '../log.js';
 import type { MqttLink } from '../mqtt/link.js';
-import { ClockProbe } from './clock-probe.js';
+import type { EventSink } from '../events/event-queue.js';
+import { readSystem, type SystemProbe } from './system.js';
 
 export interface UnitSnapshot {
   volume: number;
@@ -14,81 +16,101 @@ export interface UnitSnapshot {
   playing: string | null;
   planVersion: number | null;
   cacheBytes: number;
+  amplifierOn: boolean;
+  clockOffsetMs: number | undefined;
 }
 
 export interface TelemetryOptions {
   unit: string;
-  dataDir: string;
   intervalS: number;
   agentVersion: string;
   link: MqttLink;
   clock: Clock;
   log: Logger;
+  events: EventSink;
+  system: SystemProbe;
+  /** Free bytes where the agent keeps its data. */
+  freeBytes: () => Promise<number>;
+  /** Below this many free bytes the disk is low. */
+  lowDiskBytes: number;
   snapshot: () => UnitSnapshot;
 }
 
 export class Telemetry {
   private timer: NodeJS.Timeout | undefined;
-  private readonly probe: ClockProbe;
+  private low = false;
+  private lastFree: number | undefined;
 
-  constructor(private readonly opts: TelemetryOptions) {
-    this.probe = new ClockProbe(opts.unit, opts.link, opts.clock, opts.log);
+  constructor(private readonly opts: TelemetryOptions) {}
+
+  get diskLow(): boolean {
+    return this.low;
   }
 
   start(): void {
-    this.probe.start();
     this.opts.link.onConnect(() => this.send());
     this.timer = setInterval(() => void this.send(), this.opts.intervalS * 1000);
   }
 
   stop(): void {
     clearInterval(this.timer);
-    this.probe.stop();
   }
 
   async send(): Promise<void> {
+    await this.checkDisk();
     if (!this.opts.link.connected) return;
     try {
       const sample = await this.sample();
       await this.opts.link.publishJson(topics.telemetry(this.opts.unit), sample, { qos: 0 });
-      await this.probe.probe();
     } catch (err) {
       this.opts.log.warn(`telemetry sample failed: ${(err as Error).message}`);
     }
   }
 
+  /** Compares free space with the threshold; one fault event per crossing, with hysteresis. */
+  async checkDisk(): Promise<void> {
+    const { lowDiskBytes, log } = this.opts;
+    let free: number;
+    try {
+      free = await this.opts.freeBytes();
+    } catch (err) {
+      log.warn(`cannot read free disk space: ${(err as Error).message}`);
+      return;
+    }
+    this.lastFree = free;
+    if (!this.low && free < lowDiskBytes) {
+      this.low = true;
+      const reason = `low disk: ${mb(free)} MB free, below ${mb(lowDiskBytes)} MB; the plan plays what is cached, new media may not fit`;
+      log.error(reason);
+      await this.opts.events.add({ type: 'fault', reason });
+    } else if (this.low && free >= lowDiskBytes * 1.1) {
+      // 10 % hysteresis: a disk hovering at the threshold is not an event every sample.
+      this.low = false;
+      log.info(`disk space recovered: ${mb(free)} MB free`);
+    }
+  }
+
   async sample(): Promise<TelemetryMessage> {
     const s = this.opts.snapshot();
+    const system = await readSystem(this.opts.system);
     const msg: TelemetryMessage = {
       at: this.opts.clock.now(),
-      uptimeS: Math.round(uptime()),
-      load1: Math.round(loadavg()[0]! * 100) / 100,
-      memFreeBytes: await memAvailable(),
+      ...system,
       cacheBytes: s.cacheBytes,
       volume: s.volume,
       muted: s.muted,
+      amplifierOn: s.amplifierOn,
       playing: s.playing,
       planVersion: s.planVersion,
       agentVersion: this.opts.agentVersion,
+      diskLow: this.low,
     };
-    const disk = await statfs(this.opts.dataDir).catch(() => undefined);
-    if (disk) msg.diskFreeBytes = disk.bavail * disk.bsize;
-    const temp = await cpuTemperature();
-    if (temp !== undefined) msg.cpuTempC = temp;
-    if (this.probe.offsetMs !== undefined) msg.clockOffsetMs = this.probe.offsetMs;
+    if (this.lastFree !== undefined) msg.diskFreeBytes = Math.max(0, Math.floor(this.lastFree));
+    if (s.clockOffsetMs !== undefined) msg.clockOffsetMs = s.clockOffsetMs;
     return msg;
   }
 }
 
-/** MemAvailable counts reclaimable cache, which MemFree (os.freemem) does not. */
-async function memAvailable(): Promise<number> {
-  const info = await readFile('/proc/meminfo', 'utf8').catch(() => '');
-  const m = /^MemAvailable:\s+(\d+) kB/m.exec(info);
-  return m ? Number(m[1]) * 1024 : freemem();
-}
-
-async function cpuTemperature(): Promise<number | undefined> {
-  const text = await readFile('/sys/class/thermal/thermal_zone0/temp', 'utf8').catch(() => undefined);
-  const milli = Number(text?.trim());
-  return text !== undefined && Number.isFinite(milli) ? Math.round(milli / 100) / 10 : undefined;
+function mb(bytes: number): number {
+  return Math.round(bytes / 1024 / 1024);
 }

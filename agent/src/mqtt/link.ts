@@ -65,6 +65,9 @@ export class MqttLink {
       // Reconnection is ours, with a backoff; mqtt.js would retry a refused secret every second.
       reconnectPeriod: 0,
       resubscribe: false,
+      // mqtt-packet would otherwise pre-build 65,536 two-byte buffers (~6 MB of heap) to save an
+      // allocation per packet: the wrong trade on a board that sends a few packets a minute.
+      writeCache: false,
       will: { topic: will.topic, payload: Buffer.from(will.payload), qos: 1, retain: true },
     });
     this.client.on('connect', () => void this.connected_());

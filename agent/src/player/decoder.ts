@@ -5,6 +5,9 @@ import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { SAMPLE_RATE } from './pcm.js';
 
+/** A cached media file, or a generated test tone (ffmpeg's lavfi sine source). */
+export type DecoderInput = { kind: 'file'; path: string } | { kind: 'tone'; seconds: number; frequency: number };
+
 export interface DecoderExit {
   code: number | null;
   error?: string;
@@ -17,7 +20,11 @@ export class Decoder {
   private wake: (() => void) | undefined;
   readonly exited: Promise<DecoderExit>;
 
-  constructor(ffmpeg: string, file: string) {
+  constructor(ffmpeg: string, input: DecoderInput) {
+    const source =
+      input.kind === 'file'
+        ? ['-i', input.path]
+        : ['-f', 'lavfi', '-i', `sine=frequency=${input.frequency}:duration=${input.seconds}`];
     this.child = spawn(
       ffmpeg,
       [
@@ -25,8 +32,7 @@ export class Decoder {
         '-hide_banner',
         '-loglevel',
         'error',
-        '-i',
-        file,
+        ...source,
         '-map',
         '0:a:0',
         '-ac',

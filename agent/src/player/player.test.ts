@@ -41,8 +41,8 @@ describe('Player with the file sink', () => {
   it('holds a prepared decoder until the instant, then starts on the ms, at the item gain', async () => {
     const sinkDir = join(dir, 'gain');
     const p = player(sinkDir);
-    const full = p.prepare({ itemId: 'full', sha256: sine.ref.sha256, file: sine.path });
-    const half = p.prepare({ itemId: 'half/50%', sha256: sine.ref.sha256, file: sine.path });
+    const full = p.prepare({ itemId: 'full', sha256: sine.ref.sha256, input: { kind: 'file', path: sine.path } });
+    const half = p.prepare({ itemId: 'half/50%', sha256: sine.ref.sha256, input: { kind: 'file', path: sine.path } });
     // Both decoders wait, blocked on their pipes, long after ffmpeg would have finished.
     await new Promise((r) => setTimeout(r, 600));
     const at = Date.now() + 100;
@@ -68,7 +68,11 @@ describe('Player with the file sink', () => {
 
   it('stops an item mid-way and keeps what sounded', async () => {
     const sinkDir = join(dir, 'stop');
-    const pb = player(sinkDir).prepare({ itemId: 'cut', sha256: sine.ref.sha256, file: sine.path });
+    const pb = player(sinkDir).prepare({
+      itemId: 'cut',
+      sha256: sine.ref.sha256,
+      input: { kind: 'file', path: sine.path },
+    });
     const done = pb.play({
       at: Date.now(),
       gain: () => 1,
@@ -87,7 +91,7 @@ describe('Player with the file sink', () => {
     const bad = join(dir, 'bad.ogg');
     await writeFile(bad, Buffer.alloc(4000, 3));
     const outcome = await player(sinkDir)
-      .prepare({ itemId: 'bad', sha256: 'ab'.repeat(32), file: bad })
+      .prepare({ itemId: 'bad', sha256: 'ab'.repeat(32), input: { kind: 'file', path: bad } })
       .play({ at: 0, gain: () => 1, onStarted: () => undefined });
     expect(outcome).toMatchObject({
       kind: 'failed',
@@ -99,7 +103,11 @@ describe('Player with the file sink', () => {
 
   it('discards a prepared item that is cancelled before its instant', async () => {
     const sinkDir = join(dir, 'cancel');
-    const pb = player(sinkDir).prepare({ itemId: 'never', sha256: sine.ref.sha256, file: sine.path });
+    const pb = player(sinkDir).prepare({
+      itemId: 'never',
+      sha256: sine.ref.sha256,
+      input: { kind: 'file', path: sine.path },
+    });
     await new Promise((r) => setTimeout(r, 200));
     pb.stop('removed');
     await new Promise((r) => setTimeout(r, 100));

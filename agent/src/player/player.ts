@@ -3,15 +3,16 @@
 // so at the instant only a write remains; the start is measured at the sink's first sample.
 import type { Clock } from '../clock/clock.js';
 import type { Logger } from '../log.js';
-import { Decoder, type DecoderExit } from './decoder.js';
+import { Decoder, type DecoderExit, type DecoderInput } from './decoder.js';
 import { FFMPEG_MISSING } from './ffmpeg.js';
 import { applyGain, BYTES_PER_SAMPLE, CHUNK_BYTES, samplesToMs } from './pcm.js';
 import type { Sink, SinkSession } from './sinks/sink.js';
 
 export interface PlayRequest {
   itemId: string;
+  /** For the sink's record; a test tone has none. */
   sha256: string;
-  file: string;
+  input: DecoderInput;
 }
 
 export type PlayOutcome =
@@ -68,7 +69,7 @@ class Prepared implements Playback {
       this.session = Promise.resolve(new Error(FFMPEG_MISSING));
       return;
     }
-    this.decoder = new Decoder(opts.ffmpeg, req.file);
+    this.decoder = new Decoder(opts.ffmpeg, req.input);
     this.first = this.decoder.read(CHUNK_BYTES);
     this.session = opts.sink
       .open({ itemId: req.itemId, sha256: req.sha256 })

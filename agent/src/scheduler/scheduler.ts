@@ -1,18 +1,21 @@
 // The scheduler part: plays each plan item at its instant, one at a time, from the local cache, by
 // the unit's own clock, with or without a link (rule 6). It prepares the next item's decoder ahead
-// of time, decides at the instant (rules 1 and 3, media present), and reports every outcome.
+// of time, decides at the instant (rules 1 and 3, media present), reports every outcome, and holds
+// the amplifier from a window's warm-up to its last item (rule 5). Commands (test tone, play-now)
+// play through it too, so two sounds never overlap.
 import type { PlanBody, PlanItem } from '@loa/shared';
 import type { Clock } from '../clock/clock.js';
 import type { Logger } from '../log.js';
 import type { EventSink, NewEvent } from '../events/event-queue.js';
 import type { Playback, PlayOutcome, PlayRequest } from '../player/player.js';
+import { amplifierWanted, DEFAULT_BRIDGE_MS, DEFAULT_WARMUP_MS } from '../amplifier/warmup.js';
 import type { PlayedRecord } from './played-record.js';
 import { byInstant, decide } from './rules.js';
 
 export interface SchedulerOptions {
   clock: Clock;
   player: { prepare(req: PlayRequest): Playback };
-  media: { has(sha: string): boolean; path(sha: string): string };
+  media: { has(sha: string): boolean; path(sha: string): string; touch?(sha: string): void };
   events: EventSink;
   record: PlayedRecord;
   log: Logger;
@@ -20,17 +23,31 @@ export interface SchedulerOptions {
   gain: (item: PlanItem) => number;
   /** How long before its instant an item's decoder is started. */
   prepareLeadMs?: number;
+  amplifier?: { hold(reason: string): () => void; readonly on: boolean };
+  /** Warm-up when the plan names none. */
+  warmupMs?: number;
+  bridgeMs?: number;
 }
 
 interface Current {
   item: PlanItem;
-  planVersion: number;
+  /** The fields every event of this airing carries. */
+  base: NewEvent;
   playback: Playback;
   done: Promise<void>;
+  /** Played by a command, not by the plan: any plan item pre-empts it. */
+  manual: boolean;
 }
 
-/** The decision runs this much before the instant; the player then waits for the exact ms. */
-const DECIDE_EARLY_MS = 50;
+/** A sound asked for by a command: a test tone or a cached media. */
+export interface ManualPlay {
+  item: PlanItem;
+  base: NewEvent;
+  request: PlayRequest;
+}
+
+/** The decision runs this much before the instant (the played mark is fsync'd meanwhile). */
+const DECIDE_EARLY_MS = 150;
 
 export class Scheduler {
   private plan: PlanBody | undefined;
@@ -40,11 +57,13 @@ export class Scheduler {
   private timers: (() => void)[] = [];
   private running = false;
   private firing = false;
+  private releaseAmp: (() => void) | undefined;
+  private lastEnd: { item: PlanItem; endedAt: number } | undefined;
 
   constructor(private readonly opts: SchedulerOptions) {}
 
   get playing(): string | null {
-    return this.current?.item.id ?? null;
+    return this.current?.base.itemId ?? null;
   }
 
   start(): void {
@@ -61,13 +80,14 @@ export class Scheduler {
     const current = this.current;
     current?.playback.stop('agent stopping');
     await current?.done;
+    this.holdAmp(false);
   }
 
   /** A new verified plan: re-arm; an item playing goes on only if the new plan still has it. */
   setPlan(plan: PlanBody): void {
     this.plan = plan;
     const current = this.current;
-    if (current) {
+    if (current && !current.manual) {
       const still = plan.items.find((i) => i.id === current.item.id);
       if (still) current.item = still;
       else current.playback.stop(`removed from plan v${plan.version}`);
@@ -82,7 +102,7 @@ export class Scheduler {
     return true;
   }
 
-  /** Media just arrived in the cache: the next item may now be prepared. */
+  /** Media just arrived in the cache, or the clock was corrected: re-arm. */
   mediaReady(): void {
     this.arm();
   }
@@ -98,15 +118,59 @@ export class Scheduler {
       .map(({ item }) => item);
   }
 
+  /** The next plan item that will sound, judged now with the cache as it is. */
+  nextToPlay(): PlanItem | undefined {
+    const plan = this.plan;
+    if (!plan) return undefined;
+    const now = this.opts.clock.now();
+    return this.pending().find(
+      (i) => decide(i, plan, Math.max(now, i.startAt), this.opts.media.has(i.media.sha256)).kind === 'play',
+    );
+  }
+
+  /**
+   * Plays a command's sound now, after the amplifier's warm-up if it was off. Resolves once the
+   * first sample sounded; rejects with the reason when it cannot (something plays, an item is due).
+   */
+  async playNow(manual: ManualPlay): Promise<void> {
+    if (!this.running) throw new Error('the agent is stopping');
+    if (this.current) throw new Error(`${this.current.base.itemId} is playing; send stop first`);
+    const { clock, amplifier } = this.opts;
+    const warmup = amplifier && !amplifier.on ? this.warmupMs() : 0;
+    const at = clock.now() + warmup;
+    const next = this.nextToPlay();
+    if (next && next.startAt < at + manual.item.media.durationMs + 1000)
+      throw new Error(`item ${next.id} is due at ${new Date(next.startAt).toISOString()}; try after it`);
+    const release = amplifier?.hold(manual.base.itemId ?? 'command');
+    const playback = this.opts.player.prepare(manual.request);
+    const item = { ...manual.item, startAt: at };
+    const entry: Current = {
+      item,
+      base: { ...manual.base, scheduledAt: at },
+      playback,
+      done: Promise.resolve(),
+      manual: true,
+    };
+    this.current = entry;
+    await new Promise<void>((resolve, reject) => {
+      entry.done = this.run(entry, at, resolve, reject).finally(() => release?.());
+    });
+  }
+
+  private warmupMs(): number {
+    return this.plan?.warmupMs ?? this.opts.warmupMs ?? DEFAULT_WARMUP_MS;
+  }
+
   private arm(): void {
     this.clearTimers();
-    if (!this.running || !this.plan) return;
+    if (!this.running || !this.plan) return this.holdAmp(false);
     const next = this.pending()[0];
     const key = next && keyOf(next);
     if (this.prepared && this.prepared.key !== key) {
       this.prepared.playback.stop('no longer next');
       this.prepared = undefined;
     }
+    this.armAmp();
     if (!next) return;
     const { clock } = this.opts;
     const lead = this.opts.prepareLeadMs ?? 2000;
@@ -114,6 +178,31 @@ export class Scheduler {
     else this.prepare(next);
     // Deferred: a timer already due would otherwise fire inside this call.
     this.timers.push(clock.setTimer(next.startAt - DECIDE_EARLY_MS, () => queueMicrotask(() => void this.fire(next))));
+  }
+
+  /** Rule 5: on from the warm-up before the next item that will play, off after a window's last. */
+  private armAmp(): void {
+    if (!this.opts.amplifier) return;
+    const wanted = amplifierWanted({
+      now: this.opts.clock.now(),
+      playing: !!this.current,
+      next: this.nextToPlay(),
+      last: this.lastEnd,
+      windows: this.plan?.windows ?? [],
+      warmupMs: this.warmupMs(),
+      bridgeMs: this.opts.bridgeMs ?? DEFAULT_BRIDGE_MS,
+    });
+    this.holdAmp(wanted.on);
+    if (!wanted.on && wanted.recheckAt !== undefined)
+      this.timers.push(this.opts.clock.setTimer(wanted.recheckAt, () => this.arm()));
+  }
+
+  private holdAmp(on: boolean): void {
+    if (on && !this.releaseAmp) this.releaseAmp = this.opts.amplifier?.hold('plan');
+    if (!on && this.releaseAmp) {
+      this.releaseAmp();
+      this.releaseAmp = undefined;
+    }
   }
 
   private prepare(item: PlanItem): void {
@@ -132,15 +221,17 @@ export class Scheduler {
     if (!item) return;
     const current = this.current;
     if (current) {
-      // Rule 4: an emergency pre-empts at once; anything else waits its turn (arm() after the end).
-      if (item.level !== 'emergency' || current.item.level === 'emergency') return;
+      // Rule 4: an emergency pre-empts at once; any plan item pre-empts a command's sound;
+      // anything else waits its turn (arm() after the end).
+      const preempts = current.manual || (item.level === 'emergency' && current.item.level !== 'emergency');
+      if (!preempts) return;
       this.firing = true;
       let proceed = false;
       try {
         // The decision runs a little early; the item playing keeps sounding until the instant.
         await this.opts.clock.waitUntil(item.startAt);
         if (this.running && this.plan === plan) {
-          current.playback.stop(`pre-empted by emergency ${item.id}`);
+          current.playback.stop(`pre-empted by ${item.level === 'emergency' ? 'emergency' : 'item'} ${item.id}`);
           await current.done;
           proceed = this.running && this.plan === plan;
         }
@@ -170,40 +261,61 @@ export class Scheduler {
       log.debug(`item ${item.id} was not prepared ahead; starting its decoder now`);
       playback = this.opts.player.prepare(this.request(item));
     }
-    // Recorded before the first sample: a crash mid-item must not air it again after a restart.
-    void record.mark(item.id, item.startAt, 'played');
-    const entry: Current = { item, planVersion: plan.version, playback, done: Promise.resolve() };
+    const base = this.describe(item, plan.version);
+    // Recorded (fsync'd) before the first sample: a crash mid-item must not air it again.
+    const marked = record.mark(item.id, item.startAt, 'played', {
+      bulletinId: item.bulletinId,
+      sha256: item.media.sha256,
+      planVersion: plan.version,
+    });
+    const entry: Current = { item, base, playback, done: Promise.resolve(), manual: false };
     this.current = entry;
-    entry.done = this.run(entry);
+    media.touch?.(item.media.sha256);
+    // The mark normally lands long before the instant; a card slower than that does not make
+    // the item late (punctuality first), it only widens the window a crash could replay it in.
+    entry.done = Promise.race([marked, clock.waitUntil(item.startAt)]).then(() => this.run(entry, item.startAt));
     this.arm();
   }
 
-  private async run(entry: Current): Promise<void> {
-    const { events, log } = this.opts;
-    const base = () => this.describe(entry.item, entry.planVersion);
+  private async run(entry: Current, at: number, started?: () => void, failed?: (err: Error) => void): Promise<void> {
+    const { events, log, record } = this.opts;
     let outcome: PlayOutcome;
     try {
       outcome = await entry.playback.play({
-        at: entry.item.startAt,
+        at,
         gain: () => this.opts.gain(entry.item),
-        onStarted: (at) => void events.add({ ...base(), type: 'started', at }),
+        onStarted: (t) => {
+          void events.add({ ...entry.base, type: 'started', at: t });
+          started?.();
+        },
       });
     } catch (err) {
       outcome = { kind: 'failed', startedAt: undefined, durationMs: 0, reason: (err as Error).message };
     }
+    if (outcome.startedAt === undefined && outcome.kind !== 'finished')
+      failed?.(new Error(outcome.kind === 'stopped' ? `stopped before it sounded: ${outcome.reason}` : outcome.reason));
     if (outcome.kind === 'finished') {
-      await events.add({ ...base(), type: 'finished', durationMs: outcome.durationMs });
+      await events.add({ ...entry.base, type: 'finished', durationMs: outcome.durationMs });
     } else {
       const type = outcome.kind === 'stopped' ? 'preempted' : 'failed';
-      if (type === 'failed') log.warn(`item ${entry.item.id} failed: ${outcome.reason}`);
-      await events.add({ ...base(), type, durationMs: outcome.durationMs, reason: outcome.reason.slice(0, 500) });
+      if (type === 'failed') log.warn(`item ${entry.base.itemId} failed: ${outcome.reason}`);
+      await events.add({ ...entry.base, type, durationMs: outcome.durationMs, reason: outcome.reason.slice(0, 500) });
+    }
+    if (!entry.manual) {
+      // After its end event is stored (awaited above); the next item need not wait for the fsync.
+      void record.markEnded(entry.item.id);
+      this.lastEnd = { item: entry.item, endedAt: this.opts.clock.now() };
     }
     if (this.current === entry) this.current = undefined;
     this.arm();
   }
 
   private request(item: PlanItem): PlayRequest {
-    return { itemId: item.id, sha256: item.media.sha256, file: this.opts.media.path(item.media.sha256) };
+    return {
+      itemId: item.id,
+      sha256: item.media.sha256,
+      input: { kind: 'file', path: this.opts.media.path(item.media.sha256) },
+    };
   }
 
   private describe(item: PlanItem, planVersion: number): NewEvent {

@@ -3,8 +3,8 @@
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CONFIG_VERSION } from '../config/config.js';
-import { Controller, type Tuning } from '../controller.js';
+import { CONFIG_VERSION, type AgentConfig } from '../config/config.js';
+import { Controller, type ControllerOptions, type Tuning } from '../controller.js';
 import { memoryLogger } from '../log.js';
 import type { SinkRecord } from '../player/sinks/file-sink.js';
 
@@ -13,6 +13,8 @@ export interface TestAgent {
   log: ReturnType<typeof memoryLogger>;
   dataDir: string;
   sinkDir: string;
+  /** The file relay's switches, `{on, at}` per line. */
+  relayFile: string;
   stop(): Promise<void>;
 }
 
@@ -33,9 +35,12 @@ export async function startAgent(opts: {
   sinkDir?: string;
   ffmpeg?: string | null;
   tuning?: Tuning;
+  config?: Partial<AgentConfig>;
+  controller?: Pick<ControllerOptions, 'storeFs' | 'system' | 'clock' | 'relay'>;
 }): Promise<TestAgent> {
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'loa-agent-')));
   const sinkDir = opts.sinkDir ?? join(dataDir, 'sink');
+  const relayFile = join(dataDir, 'relay.jsonl');
   const log = memoryLogger();
   const controller = new Controller({
     config: {
@@ -47,13 +52,29 @@ export async function startAgent(opts: {
       sink: `file:${sinkDir}`,
       serverKey: opts.pemPath,
       telemetryIntervalS: 30,
+      relay: `file:${relayFile}`,
+      warmupMs: 3000,
+      rebootCommand: 'false',
+      cacheQuotaMb: 1024,
+      lowDiskMb: 1,
+      ...opts.config,
     },
     log,
     ffmpeg: opts.ffmpeg,
     tuning: { ...FAST, ...opts.tuning },
+    ...opts.controller,
   });
   await controller.start();
-  return { controller, log, dataDir, sinkDir, stop: () => controller.stop() };
+  return { controller, log, dataDir, sinkDir, relayFile, stop: () => controller.stop() };
+}
+
+/** The relay switches so far. */
+export async function relaySwitches(agent: TestAgent): Promise<{ on: boolean; at: number }[]> {
+  const text = await readFile(agent.relayFile, 'utf8').catch(() => '');
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { on: boolean; at: number });
 }
 
 /** The lines the file sink wrote so far. */

@@ -16,6 +16,10 @@ export interface FakeServerOptions {
   tamper?: (sha: string, index: number, round: number, chunk: Buffer) => Buffer;
   /** Lets a test hold chunks back (a link that drops mid-download). */
   withhold?: (sha: string, index: number, round: number) => boolean;
+  /** The server's clock minus the test machine's, for `time/reply`. */
+  clockOffsetMs?: number;
+  /** Delays the n-th time reply (0, 1, 2…) after its send time was stamped: a slow return path. */
+  replyDelayMs?: (n: number) => number;
 }
 
 export class FakeServer {
@@ -26,6 +30,7 @@ export class FakeServer {
   readonly statuses: StatusMessage[] = [];
   readonly telemetry: TelemetryMessage[] = [];
   private readonly rounds = new Map<string, number>();
+  private timeReplies = 0;
 
   constructor(
     readonly client: MqttClient,
@@ -80,7 +85,9 @@ export class FakeServer {
     else if (parsed.sub === 'telemetry') this.telemetry.push(json() as TelemetryMessage);
     else if (parsed.sub === 'time') {
       const { t0 } = json() as { t0: number };
-      const t = Date.now();
+      const t = Date.now() + (this.opts.clockOffsetMs ?? 0);
+      const delay = this.opts.replyDelayMs?.(this.timeReplies++) ?? 0;
+      if (delay) await new Promise((r) => setTimeout(r, delay));
       await this.client.publishAsync(topics.timeReply(parsed.unit), JSON.stringify({ t0, t1: t, t2: t }), { qos: 0 });
     }
   }

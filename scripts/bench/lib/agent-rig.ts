@@ -1,7 +1,7 @@
 // A real agent process for the agent benchmarks: an in-process broker and a stand-in server (the
 // agent's own test drivers), the agent bundled as a board runs it (or through tsx, to compare),
 // and a way to hand it a signed plan.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { setPriority, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -15,6 +15,11 @@ import { bundleAgent } from '../../install/bundle-agent.js';
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
 export const UNIT = 'bench-unit';
 const SECRET = 'bench-secret';
+
+export type Sched = 'fifo' | 'nice' | 'none';
+
+/** What the systemd unit gives the agent, when this process may (root); else nothing. */
+export const DEFAULT_SCHED: Sched = process.getuid?.() === 0 ? 'fifo' : 'none';
 
 export interface AgentRig {
   dir: string;
@@ -32,8 +37,11 @@ export async function startAgentRig(opts: {
   mode: 'bundle' | 'tsx';
   sink: (dir: string) => string;
   args?: string[];
-  /** Scheduling priority of the agent, as the systemd unit sets it (Nice=-10); needs root below 0. */
-  nice?: number;
+  /**
+   * The agent's scheduling, as the systemd unit sets it: `fifo` (CPUSchedulingPolicy=fifo, priority
+   * 10), `nice` (-10), or `none`. Needs root.
+   */
+  sched?: Sched;
 }): Promise<AgentRig> {
   const dir = await mkdtemp(join(tmpdir(), 'loa-bench-'));
   const broker = await startBroker({ [UNIT]: SECRET });
@@ -64,8 +72,8 @@ export async function startAgentRig(opts: {
     ],
     { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LOA_SECRET: SECRET } },
   );
-  if (opts.nice !== undefined && child.pid) setPriority(child.pid, opts.nice);
-  if (process.env.LOA_BENCH_RT && child.pid) (await import('node:child_process')).execFileSync('chrt', ['-f', '-p', '10', String(child.pid)]);
+  if (child.pid && opts.sched === 'fifo') execFileSync('chrt', ['--fifo', '--pid', '10', String(child.pid)]);
+  if (child.pid && opts.sched === 'nice') setPriority(child.pid, -10);
   const lines: string[] = [];
   child.stderr!.on('data', (d: Buffer) => lines.push(...d.toString().split('\n').filter(Boolean)));
   await waitFor('the agent online', () => server.statuses.some((s) => s.online), 30_000);

@@ -36,6 +36,16 @@ export const TelemetryMessage = Type.Object({
   planVersion: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.Null()])),
   clockOffsetMs: Type.Optional(Type.Number()),
   agentVersion: Type.Optional(Type.String({ maxLength: 64 })),
+  /** Free space below the agent's low-disk threshold (DESIGN §4 alert "low disk"). */
+  diskLow: Type.Optional(Type.Boolean()),
+  /** How the board reaches the server, where it can tell (DESIGN §6). */
+  linkType: Type.Optional(
+    Type.Union([Type.Literal('ethernet'), Type.Literal('wifi'), Type.Literal('cellular'), Type.Literal('unknown')]),
+  ),
+  signalPercent: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })),
+  /** Under-voltage now, and since boot (Raspberry Pi `vcgencmd get_throttled`). */
+  underVoltage: Type.Optional(Type.Boolean()),
+  underVoltageSinceBoot: Type.Optional(Type.Boolean()),
 });
 export type TelemetryMessage = Static<typeof TelemetryMessage>;
 
