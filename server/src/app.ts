@@ -33,6 +33,7 @@ import dashboardRoutes from './dashboard/dashboard.routes.js';
 import commandsRoutes from './commands/commands.routes.js';
 import enrollRoutes from './enroll/enroll.routes.js';
 import alertsRoutes from './alerts/alerts.routes.js';
+import alertSettingsRoutes from './alerts/alert-settings.routes.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -149,6 +150,7 @@ export async function buildApp(config: Config, { logStream, ...opts }: BuildOpti
   await app.register(commandsRoutes);
   await app.register(enrollRoutes);
   await app.register(alertsRoutes);
+  await app.register(alertSettingsRoutes);
 
   const webDir = config.webDir ?? WEB_DIST;
   if (existsSync(webDir)) {

@@ -1,13 +1,15 @@
 // The in-process event hub: features announce what changed; the dashboard socket, alerts and
 // metrics listen. A listener that throws is logged and never breaks the announcer.
 import { EventEmitter } from 'node:events';
-import type { TelemetryMessage } from '@loa/shared';
+import type { TelemetryMessage, UnitEvent } from '@loa/shared';
 
 export interface HubEvents {
   'unit-status': { unitId: string; online: boolean; at: number };
   'unit-telemetry': { unitId: string; sample: TelemetryMessage; at: number };
   'plan-published': { unitId: string; version: number; items: number; at: number };
   'events-stored': { unitId: string; upTo: number; at: number };
+  /** Each event from a unit, once, when first stored (alert rules read failures and faults). */
+  'unit-event': { unitId: string; event: UnitEvent; at: number };
   'ingest-progress': { jobId: string; state: string; percent: number; at: number; [k: string]: unknown };
   alert: { unitId: string | null; kind: string; state: 'raised' | 'cleared'; at: number; [k: string]: unknown };
   'command-ack': { unitId: string; commandId: string; ok: boolean; error?: string; at: number };

@@ -19,6 +19,7 @@ import { loadOrCreateSigner, type Signer } from './keys/signing-key.js';
 import { Hub } from './hub.js';
 import { alertsService, type AlertsService } from './alerts/alerts.service.js';
 import { answerTimeProbes, watchUnitHealth } from './alerts/clock.js';
+import { alertRules, type AlertRules } from './alerts/rules.js';
 import { commandsService, type CommandsService } from './commands/commands.service.js';
 import { enrollService, type EnrollService } from './enroll/enroll.service.js';
 
@@ -39,6 +40,7 @@ declare module 'fastify' {
       events: ReturnType<typeof eventsService>;
       distribution: ReturnType<typeof mediaDistributor>;
       alerts: AlertsService;
+      alertRules: AlertRules;
       commands: CommandsService;
       enroll: EnrollService;
     };
@@ -96,10 +98,15 @@ export default fp(
     commands.attach();
     answerTimeProbes(bus, app.log.child({ name: 'clock' }));
     watchUnitHealth(hub, alerts);
+    const rules = alertRules(db, hub, alerts, app.log.child({ name: 'alerts' }));
 
     communes.ensureDefault(config.timeZone);
     units.attach(bus, hub);
-    events.attach(bus, (unitId, upTo) => hub.emit('events-stored', { unitId, upTo, at: Date.now() }));
+    events.attach(bus, (unitId, upTo, fresh) => {
+      const at = Date.now();
+      for (const event of fresh) hub.emit('unit-event', { unitId, event, at });
+      hub.emit('events-stored', { unitId, upTo, at });
+    });
     bus.on('media-want', (t, payload) => {
       if (t.kind === 'media-want') distribution.onWant(t.sha256, payload);
     });
@@ -116,6 +123,7 @@ export default fp(
       events,
       distribution,
       alerts,
+      alertRules: rules,
       commands,
       enroll,
     });
@@ -130,6 +138,7 @@ export default fp(
 
     app.addHook('onClose', async () => {
       commands.close();
+      rules.stop();
       await stopJobs();
       await plans.idle();
       await distribution.drain();

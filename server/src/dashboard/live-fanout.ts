@@ -21,7 +21,8 @@ export interface LiveClient {
   close(code: number, reason: string): void;
 }
 
-type Forwarded = keyof HubEvents;
+// Single unit events stay on the server (alert rules); browsers learn of them as 'events-stored'.
+type Forwarded = Exclude<keyof HubEvents, 'unit-event'>;
 
 /** The permission needed to see each kind of event (contract of issue #4). */
 const NEEDS: Record<Forwarded, string> = {

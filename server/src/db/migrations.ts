@@ -325,4 +325,9 @@ export const migrations: ReadonlyArray<{ version: number; name: string; sql: str
       CREATE INDEX alerts_time ON alerts(raised_at);
     `,
   },
+  {
+    version: 13,
+    name: 'alert thresholds and webhook per commune',
+    sql: `ALTER TABLE communes ADD COLUMN alert_settings TEXT;  -- JSON AlertSettings, or NULL for the defaults`,
+  },
 ];

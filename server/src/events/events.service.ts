@@ -51,6 +51,7 @@ export function eventsService(db: Db, log: FastifyBaseLogger) {
   }
 
   /** Stores a batch atomically; returns the new acknowledgement, or undefined for an unknown unit. */
+  let freshEvents: UnitEvent[] = [];
   const store = db.transaction((unitId: string, events: UnitEvent[]): number | undefined => {
     const u = unit.get(unitId) as { events_acked: number } | undefined;
     if (!u) return undefined;
@@ -70,7 +71,10 @@ export function eventsService(db: Db, log: FastifyBaseLogger) {
         reason: e.reason ?? null,
         receivedAt: now,
       }).changes;
-      if (fresh) foldIntoPlayLog(unitId, e); // a resent event is stored and folded once
+      if (fresh) {
+        foldIntoPlayLog(unitId, e); // a resent event is stored and folded once
+        freshEvents.push(e);
+      }
     }
     // The agent always sends from its oldest unacknowledged event, so anything below the batch's
     // first number is gone from the unit for good: acknowledging past it cannot lose an event.
@@ -81,15 +85,16 @@ export function eventsService(db: Db, log: FastifyBaseLogger) {
   });
 
   return {
-    attach(bus: Bus, onStored: (unitId: string, upTo: number) => void) {
+    attach(bus: Bus, onStored: (unitId: string, upTo: number, fresh: UnitEvent[]) => void) {
       bus.on('unit:events', (t, payload) => {
         if (t.kind !== 'unit') return;
         const msg = eventsDecoder.decode(payload);
         if (!msg.ok) return log.warn({ unit: t.unit, reason: msg.error }, 'events: dropped batch');
+        freshEvents = [];
         const upTo = store(t.unit, msg.value.events);
         if (upTo === undefined) return log.warn({ unit: t.unit }, 'events: from an unknown unit');
         void bus.publish(topics.eventsAck(t.unit), JSON.stringify({ upTo }), { qos: 1 }).catch(() => undefined);
-        onStored(t.unit, upTo);
+        onStored(t.unit, upTo, freshEvents);
       });
     },
     playLog(unitId: string, from: number, to: number, limit: number) {

@@ -1,0 +1,46 @@
+import Type from 'typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { HttpError } from '../http-error.js';
+
+const Settings = Type.Object(
+  {
+    offlineMinutes: Type.Integer({ minimum: 1, maximum: 1440 }),
+    offlineMinutesNearWindow: Type.Integer({ minimum: 1, maximum: 1440 }),
+    temperatureC: Type.Integer({ minimum: 40, maximum: 120 }),
+    webhookUrl: Type.Union([Type.String({ pattern: '^https?://', maxLength: 500 }), Type.Null()]),
+  },
+  { additionalProperties: false },
+);
+const Params = Type.Object({ id: Type.String({ pattern: '^[a-z0-9-]{1,64}$' }) });
+
+const routes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
+    '/api/communes/:id/alert-settings',
+    { config: { permission: 'alerts:read' }, schema: { params: Params, response: { 200: Settings } } },
+    async (req) => {
+      app.services.communes.get(req.params.id);
+      return app.services.alertRules.settings(req.params.id);
+    },
+  );
+  app.put(
+    '/api/communes/:id/alert-settings',
+    {
+      config: { permission: 'alerts:manage' },
+      schema: { params: Params, body: Settings, response: { 200: Settings } },
+    },
+    async (req) => {
+      app.services.communes.get(req.params.id);
+      if (req.body.offlineMinutesNearWindow > req.body.offlineMinutes) {
+        throw new HttpError(
+          400,
+          'invalid-threshold',
+          'Near a window the offline threshold must be as strict or stricter than away from it.',
+          'offlineMinutesNearWindow',
+        );
+      }
+      app.services.alertRules.setSettings(req.params.id, req.body);
+      return app.services.alertRules.settings(req.params.id);
+    },
+  );
+};
+export default routes;
