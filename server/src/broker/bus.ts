@@ -11,6 +11,11 @@ export interface Bus {
   /** Registers the handler for one kind of topic (unit topics are keyed `unit:<sub>`). */
   on(key: string, handler: MessageHandler): void;
   readonly connected: boolean;
+  /**
+   * Runs after every reconnect to the broker (not the first connect). Optional so that test
+   * doubles of the bus need not have it.
+   */
+  onReconnect?(listener: () => void): void;
   close(): Promise<void>;
 }
 
@@ -47,6 +52,13 @@ export async function connectBus(
     }
   });
   client.on('error', (err) => log.warn({ err: err.message }, 'mqtt: client error'));
+  // A broker restarted without its retained messages (issue #10) must get them again from us.
+  const reconnectListeners: Array<() => void> = [];
+  let connectedBefore = false;
+  client.on('connect', () => {
+    if (connectedBefore) for (const fn of reconnectListeners) fn();
+    connectedBefore = true;
+  });
   await new Promise<void>((resolve, reject) => {
     const fail = (err: Error) => {
       client.end(true);
@@ -65,6 +77,9 @@ export async function connectBus(
     },
     on(key, handler) {
       handlers.set(key, handler);
+    },
+    onReconnect(listener) {
+      reconnectListeners.push(listener);
     },
     async publish(topic, payload, opts = {}) {
       await client.publishAsync(topic, payload, { qos: opts.qos ?? 1, retain: opts.retain ?? false });

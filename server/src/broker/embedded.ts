@@ -5,6 +5,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import { timingSafeEqual } from 'node:crypto';
 import { Aedes, type Client } from 'aedes';
 import { canPublish, canSubscribe, type BrokerIdentity } from './acl.js';
+import { IndexedMemoryPersistence } from './retained-index.js';
 
 export const SERVER_USERNAME = 'loa-server';
 
@@ -43,6 +44,8 @@ function sameSecret(a: string, b: string): boolean {
 
 export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
   const broker = await Aedes.createBroker({
+    // Retained plans and statuses found by topic, not by a scan of all of them (issue #10).
+    persistence: new IndexedMemoryPersistence(),
     authenticate(client, username, password, done) {
       const secret = password ? password.toString('utf8') : '';
       if (!username || !secret) {

@@ -6,6 +6,8 @@ import type { Bus } from '../broker/bus.js';
 import type { Db } from '../db/database.js';
 
 const eventsDecoder = decoder(EventsMessage);
+/** Longest the events of a burst may hold the event loop in one go, ms. */
+const SLICE_MS = 10;
 
 export function eventsService(db: Db, log: FastifyBaseLogger) {
   const unit = db.prepare('SELECT events_acked FROM units WHERE id = ?');
@@ -84,17 +86,59 @@ export function eventsService(db: Db, log: FastifyBaseLogger) {
     return acked;
   });
 
+  // Issue #10: every unit of a province starts the same item at the same instant, so their events
+  // arrive in a burst of thousands. Handled one message at a time, each with its own commit, the
+  // burst held the event loop for hundreds of ms; instead messages wait in a queue, drained in
+  // slices of at most SLICE_MS, each slice one transaction for many units, acknowledged after its
+  // commit. Order per unit is kept (one FIFO queue).
+  const queue: Array<{ unit: string; events: UnitEvent[] }> = [];
+  type Stored = { unit: string; upTo: number | undefined; fresh: UnitEvent[] };
+  const storeSlice = db.transaction((deadline: number) => {
+    const done: Stored[] = [];
+    while (queue.length && (done.length === 0 || performance.now() < deadline)) {
+      const { unit, events } = queue.shift()!;
+      freshEvents = [];
+      const upTo = store(unit, events);
+      done.push({ unit, upTo, fresh: freshEvents });
+    }
+    return done;
+  });
+
   return {
     attach(bus: Bus, onStored: (unitId: string, upTo: number, fresh: UnitEvent[]) => void) {
+      let draining = false;
+      const drain = () => {
+        draining = false;
+        let done: Stored[];
+        try {
+          done = storeSlice(performance.now() + SLICE_MS);
+        } catch (err) {
+          // Nothing acknowledged: the units send these events again (DESIGN §3), nothing is lost.
+          log.error({ err: (err as Error).message }, 'events: could not store a slice');
+          done = [];
+        }
+        for (const { unit, upTo, fresh } of done) {
+          if (upTo === undefined) {
+            log.warn({ unit }, 'events: from an unknown unit');
+            continue;
+          }
+          void bus.publish(topics.eventsAck(unit), JSON.stringify({ upTo }), { qos: 1 }).catch(() => undefined);
+          onStored(unit, upTo, fresh);
+        }
+        if (queue.length && !draining) {
+          draining = true;
+          setImmediate(drain);
+        }
+      };
       bus.on('unit:events', (t, payload) => {
         if (t.kind !== 'unit') return;
         const msg = eventsDecoder.decode(payload);
         if (!msg.ok) return log.warn({ unit: t.unit, reason: msg.error }, 'events: dropped batch');
-        freshEvents = [];
-        const upTo = store(t.unit, msg.value.events);
-        if (upTo === undefined) return log.warn({ unit: t.unit }, 'events: from an unknown unit');
-        void bus.publish(topics.eventsAck(t.unit), JSON.stringify({ upTo }), { qos: 1 }).catch(() => undefined);
-        onStored(t.unit, upTo, freshEvents);
+        queue.push({ unit: t.unit, events: msg.value.events });
+        if (!draining) {
+          draining = true;
+          setImmediate(drain);
+        }
       });
     },
     playLog(unitId: string, from: number, to: number, limit: number) {

@@ -21,6 +21,8 @@ import type { Hub } from '../hub.js';
 
 export const WARMUP_MS = 3000;
 const DAYS_AHEAD = 2;
+/** Units planned between two yields to the event loop (~20 ms of work at most). */
+const SLICE = 100;
 
 export function plansService(db: Db, signer: Signer, bus: Bus, log: FastifyBaseLogger, hub?: Hub) {
   const reader = plannerInputReader(db);
@@ -31,6 +33,7 @@ export function plansService(db: Db, signer: Signer, bus: Bus, log: FastifyBaseL
        envelope = excluded.envelope, published_at = excluded.published_at`,
   );
   const envelopeOf = db.prepare('SELECT envelope FROM plans WHERE unit_id = ?');
+  const allEnvelopes = db.prepare('SELECT unit_id, envelope FROM plans ORDER BY unit_id');
   // What was planned, kept after later plans replace it: the "planned" side of as-run reports.
   // Future items a new plan no longer holds (withdrawn, moved) are forgotten; past ones stay.
   const forgetFuture = db.prepare('DELETE FROM planned_items WHERE unit_id = ? AND scheduled_at > ?');
@@ -42,16 +45,18 @@ export function plansService(db: Db, signer: Signer, bus: Bus, log: FastifyBaseL
   const recordPlanned = db.transaction((body: PlanBody, now: number) => {
     forgetFuture.run(body.unit, now);
     for (const i of body.items) {
-      if (i.startAt > now) plannedItem.run(body.unit, i.id, i.bulletinId, i.startAt, i.media.durationMs, i.level, body.version);
+      if (i.startAt > now)
+        plannedItem.run(body.unit, i.id, i.bulletinId, i.startAt, i.media.durationMs, i.level, body.version);
     }
   });
   let lastOverbooked: OverbookedItem[] = [];
 
   /** Plans every unit of every commune; publishes the plans whose content changed. */
   async function replanAll(now = Date.now()): Promise<{ published: number; units: number }> {
-    let published = 0;
     let unitCount = 0;
     const overbooked: OverbookedItem[] = [];
+    const sent: Promise<void>[] = [];
+    let batch: Prepared[] = [];
     for (const communeId of reader.communeIds()) {
       const world = reader.world(communeId, now);
       if (!world) continue;
@@ -77,25 +82,42 @@ export function plansService(db: Db, signer: Signer, bus: Bus, log: FastifyBaseL
       let horizonEnd = now;
       for (const p of perUnit.values()) for (const w of p.windows) horizonEnd = Math.max(horizonEnd, w.endAt);
       for (const [unit, content] of perUnit) {
-        unitCount++;
         content.items.sort((a, b) => a.startAt - b.startAt || a.id.localeCompare(b.id));
         content.windows.sort((a, b) => a.startAt - b.startAt);
-        if (await publishIfChanged(unit, content, now, horizonEnd)) published++;
+        const next = prepareIfChanged(unit, content, now, horizonEnd);
+        if (next) batch.push(next);
+        // Issue #10: a province re-plans thousands of units at once. Store a slice in one
+        // transaction, hand its publishes to the broker without waiting for each PUBACK, and let
+        // the event loop breathe before the next slice, so MQTT and the API keep flowing meanwhile.
+        if (++unitCount % SLICE === 0) {
+          sent.push(...storeAndPublish(batch, now));
+          batch = [];
+          await new Promise((r) => setImmediate(r));
+        }
       }
     }
+    sent.push(...storeAndPublish(batch, now));
+    await settle(sent);
     lastOverbooked = overbooked;
-    return { published, units: unitCount };
+    return { published: sent.length, units: unitCount };
   }
 
-  async function publishIfChanged(
+  interface Prepared {
+    body: PlanBody;
+    hash: string;
+    envelope: string;
+  }
+
+  /** The unit's next plan, signed, when its content differs from the one published; else undefined. */
+  function prepareIfChanged(
     unit: string,
     content: { windows: PlanWindow[]; items: PlanItem[] },
     now: number,
     horizonEnd: number,
-  ) {
+  ): Prepared | undefined {
     const hash = createHash('sha256').update(JSON.stringify(content)).digest('hex');
     const prev = stored.get(unit) as { version: number; content_hash: string } | undefined;
-    if (prev?.content_hash === hash) return false;
+    if (prev?.content_hash === hash) return undefined;
     const body: PlanBody = {
       unit,
       version: (prev?.version ?? 0) + 1,
@@ -107,19 +129,80 @@ export function plansService(db: Db, signer: Signer, bus: Bus, log: FastifyBaseL
       items: content.items,
       warmupMs: WARMUP_MS,
     };
-    const envelope = JSON.stringify(signer.sign(body));
-    upsert.run({ unit, version: body.version, hash, body: JSON.stringify(body), envelope, now });
-    recordPlanned(body, now);
-    await bus.publish(topics.plan(unit), envelope, { qos: 1, retain: true });
-    log.info({ unit, version: body.version, items: body.items.length }, 'plans: published');
-    hub?.emit('plan-published', { unitId: unit, version: body.version, items: body.items.length, at: now });
-    return true;
+    return { body, hash, envelope: JSON.stringify(signer.sign(body)) };
+  }
+
+  const storeAll = db.transaction((batch: Prepared[], now: number) => {
+    for (const p of batch) {
+      upsert.run({
+        unit: p.body.unit,
+        version: p.body.version,
+        hash: p.hash,
+        body: JSON.stringify(p.body),
+        envelope: p.envelope,
+        now,
+      });
+      recordPlanned(p.body, now);
+    }
+  });
+
+  /** Stores a batch of plans (one transaction), then publishes each, retained; stored before sent. */
+  function storeAndPublish(batch: Prepared[], now: number): Promise<void>[] {
+    if (batch.length === 0) return [];
+    storeAll(batch, now);
+    return batch.map((p) => handled(publishOne(p, now)));
+  }
+
+  async function publishOne({ body, envelope }: Prepared, now: number): Promise<void> {
+    await bus.publish(topics.plan(body.unit), envelope, { qos: 1, retain: true });
+    log.info({ unit: body.unit, version: body.version, items: body.items.length }, 'plans: published');
+    hub?.emit('plan-published', { unitId: body.unit, version: body.version, items: body.items.length, at: now });
+  }
+
+  /**
+   * Publishes every stored plan again, retained. A broker that lost its retained messages (the
+   * embedded one at every start, an external one restarted without persistence) would otherwise
+   * leave a unit that comes back with an empty disk without its plan until the next change.
+   * Units drop the same bytes they already hold, so a broker that kept them loses nothing.
+   */
+  async function republishAll(): Promise<number> {
+    const sent: Promise<void>[] = [];
+    let n = 0;
+    // Read whole first: a statement left iterating across the yields below would keep the
+    // connection busy for every other query meanwhile.
+    for (const row of allEnvelopes.all() as Array<{ unit_id: string; envelope: string }>) {
+      sent.push(handled(bus.publish(topics.plan(row.unit_id), row.envelope, { qos: 1, retain: true })));
+      if (++n % SLICE === 0) await new Promise((r) => setImmediate(r));
+    }
+    await settle(sent);
+    return n;
+  }
+
+  /** Marks a publish as handled at once (awaited later, after the loop's yields), keeping its outcome. */
+  function handled<T>(p: Promise<T>): Promise<T> {
+    p.catch(() => undefined);
+    return p;
+  }
+
+  /** Waits for every publish; rethrows the first failure once all are done (none left unhandled). */
+  async function settle(sent: Promise<unknown>[]): Promise<void> {
+    const failed = (await Promise.allSettled(sent)).find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> = Promise.resolve();
   return {
     replanAll,
+    /**
+     * Publishes every stored plan again (see republishAll), after any re-plan under way: never
+     * interleaved with one, so an older envelope can never land on the broker after a newer one.
+     */
+    republish(): Promise<void> {
+      const next = running.then(() => republishAll());
+      running = next.catch((err: Error) => log.error({ err: err.message }, 'plans: republishing failed'));
+      return next.then(() => undefined);
+    },
     /** Re-plans shortly after a change; many changes in a burst make one re-plan. */
     schedule(delayMs = 100) {
       if (timer) clearTimeout(timer);
