@@ -23,7 +23,11 @@ export interface SchedulerOptions {
   gain: (item: PlanItem) => number;
   /** How long before its instant an item's decoder is started. */
   prepareLeadMs?: number;
-  amplifier?: { hold(reason: string): () => void; readonly on: boolean };
+  amplifier?: {
+    hold(reason: string): () => void;
+    readonly on: boolean;
+    /** Resolves once the relay has switched. */ idle?(): Promise<void>;
+  };
   /** Warm-up when the plan names none. */
   warmupMs?: number;
   bridgeMs?: number;
@@ -38,6 +42,8 @@ interface Current {
   /** Played by a command, not by the plan: any plan item pre-empts it. */
   manual: boolean;
 }
+
+export type UrgentOutcome = PlayOutcome['kind'];
 
 /** A sound asked for by a command: a test tone or a cached media. */
 export interface ManualPlay {
@@ -59,6 +65,8 @@ export class Scheduler {
   private firing = false;
   private releaseAmp: (() => void) | undefined;
   private lastEnd: { item: PlanItem; endedAt: number } | undefined;
+  /** Emergencies holding the scheduler (rule 4): no plan item and no command sound meanwhile. */
+  private urgent = 0;
 
   constructor(private readonly opts: SchedulerOptions) {}
 
@@ -123,9 +131,7 @@ export class Scheduler {
     const plan = this.plan;
     if (!plan) return undefined;
     const now = this.opts.clock.now();
-    return this.pending().find(
-      (i) => decide(i, plan, Math.max(now, i.startAt), this.opts.media.has(i.media.sha256)).kind === 'play',
-    );
+    return this.pending().find((i) => decide(i, plan, Math.max(now, i.startAt), this.available(i)).kind === 'play');
   }
 
   /**
@@ -134,6 +140,7 @@ export class Scheduler {
    */
   async playNow(manual: ManualPlay): Promise<void> {
     if (!this.running) throw new Error('the agent is stopping');
+    if (this.urgent) throw new Error('an emergency is on air');
     if (this.current) throw new Error(`${this.current.base.itemId} is playing; send stop first`);
     const { clock, amplifier } = this.opts;
     const warmup = amplifier && !amplifier.on ? this.warmupMs() : 0;
@@ -152,9 +159,60 @@ export class Scheduler {
       manual: true,
     };
     this.current = entry;
+    // The warm-up counts from the moment the relay has switched, not from when it was asked to:
+    // spawning gpioset on a busy board can take tens of ms.
+    let start = at;
+    if (warmup > 0 && amplifier?.idle) {
+      await amplifier.idle();
+      start = Math.max(at, clock.now() + warmup);
+      entry.item = { ...item, startAt: start };
+      entry.base = { ...entry.base, scheduledAt: start };
+    }
     await new Promise<void>((resolve, reject) => {
-      entry.done = this.run(entry, at, resolve, reject).finally(() => release?.());
+      entry.done = this.run(entry, start, resolve, reject)
+        .then(() => undefined)
+        .finally(() => release?.());
     });
+  }
+
+  /**
+   * Rule 4: an emergency pre-empts whatever plays (a plan item, a command's sound, live, an earlier
+   * emergency) and holds the scheduler until released; the plan then resumes at its next item. An
+   * item cut here is already marked played, so it is reported `preempted` and never aired again.
+   */
+  async preempt(reason: string): Promise<() => void> {
+    this.urgent++;
+    const current = this.current;
+    current?.playback.stop(reason);
+    await current?.done;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.urgent--;
+      this.arm();
+    };
+  }
+
+  /** Plays an emergency's sound now, while held by `preempt`; resolves with how it ended. */
+  playUrgent(manual: ManualPlay, onStarted: () => void): Promise<UrgentOutcome> {
+    if (!this.running) return Promise.reject(new Error('the agent is stopping'));
+    if (!this.urgent) return Promise.reject(new Error('playUrgent outside preempt'));
+    if (this.current) return Promise.reject(new Error(`${this.current.base.itemId} is playing`));
+    const at = this.opts.clock.now();
+    const playback = this.opts.player.prepare(manual.request);
+    const item = { ...manual.item, startAt: at };
+    const entry: Current = {
+      item,
+      base: { ...manual.base, scheduledAt: at },
+      playback,
+      done: Promise.resolve(),
+      manual: true,
+    };
+    this.current = entry;
+    const outcome = this.run(entry, at, onStarted);
+    entry.done = outcome.then(() => undefined);
+    return outcome;
   }
 
   private warmupMs(): number {
@@ -206,8 +264,8 @@ export class Scheduler {
   }
 
   private prepare(item: PlanItem): void {
-    const { media, player, clock } = this.opts;
-    if (this.prepared || !this.plan || !media.has(item.media.sha256)) return;
+    const { player, clock } = this.opts;
+    if (this.prepared || !this.plan || !this.available(item)) return;
     // An item that will be refused or skipped costs no ffmpeg.
     if (decide(item, this.plan, Math.max(clock.now(), item.startAt), true).kind !== 'play') return;
     this.prepared = { key: keyOf(item), playback: player.prepare(this.request(item)) };
@@ -215,7 +273,7 @@ export class Scheduler {
 
   private async fire(armed: PlanItem): Promise<void> {
     const plan = this.plan;
-    if (!this.running || !plan || this.firing || this.opts.record.has(armed.id)) return;
+    if (!this.running || !plan || this.firing || this.urgent || this.opts.record.has(armed.id)) return;
     // The plan may have changed since the timer was set: act on the item as it is now.
     const item = plan.items.find((i) => i.id === armed.id && i.startAt === armed.startAt);
     if (!item) return;
@@ -242,7 +300,7 @@ export class Scheduler {
       if (!proceed) return this.arm();
     }
     const { clock, media, events, record, log } = this.opts;
-    const decision = decide(item, plan, Math.max(clock.now(), item.startAt), media.has(item.media.sha256));
+    const decision = decide(item, plan, Math.max(clock.now(), item.startAt), this.available(item));
     if (decision.kind !== 'play') {
       void record.mark(item.id, item.startAt, decision.kind);
       if (this.prepared?.key === keyOf(item)) {
@@ -273,11 +331,18 @@ export class Scheduler {
     media.touch?.(item.media.sha256);
     // The mark normally lands long before the instant; a card slower than that does not make
     // the item late (punctuality first), it only widens the window a crash could replay it in.
-    entry.done = Promise.race([marked, clock.waitUntil(item.startAt)]).then(() => this.run(entry, item.startAt));
+    entry.done = Promise.race([marked, clock.waitUntil(item.startAt)])
+      .then(() => this.run(entry, item.startAt))
+      .then(() => undefined);
     this.arm();
   }
 
-  private async run(entry: Current, at: number, started?: () => void, failed?: (err: Error) => void): Promise<void> {
+  private async run(
+    entry: Current,
+    at: number,
+    started?: () => void,
+    failed?: (err: Error) => void,
+  ): Promise<PlayOutcome['kind']> {
     const { events, log, record } = this.opts;
     let outcome: PlayOutcome;
     try {
@@ -287,6 +352,10 @@ export class Scheduler {
         onStarted: (t) => {
           void events.add({ ...entry.base, type: 'started', at: t });
           started?.();
+        },
+        onFault: (reason) => {
+          log.warn(`item ${entry.base.itemId}: ${reason}`);
+          void events.add({ ...entry.base, type: 'fault', reason });
         },
       });
     } catch (err) {
@@ -308,9 +377,26 @@ export class Scheduler {
     }
     if (this.current === entry) this.current = undefined;
     this.arm();
+    return outcome.kind;
+  }
+
+  /** Its audio is here: a cached media, or a relay the agent pulls itself (issue #8). */
+  private available(item: PlanItem): boolean {
+    return item.relay !== undefined || this.opts.media.has(item.media.sha256);
   }
 
   private request(item: PlanItem): PlayRequest {
+    if (item.relay)
+      return {
+        itemId: item.id,
+        sha256: item.media.sha256,
+        // The slot ends at its planned end even when it started late (rule 3 caps it too).
+        input: {
+          kind: 'relay',
+          url: item.relay.url,
+          endAt: Math.min(item.startAt + item.media.durationMs, item.validUntil),
+        },
+      };
     return {
       itemId: item.id,
       sha256: item.media.sha256,
