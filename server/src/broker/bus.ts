@@ -84,6 +84,12 @@ export async function connectBus(
     async publish(topic, payload, opts = {}) {
       await client.publishAsync(topic, payload, { qos: opts.qos ?? 1, retain: opts.retain ?? false });
     },
-    close: () => client.endAsync(),
+    // A QoS 1 publish whose PUBACK never comes would hold a graceful end for ever: give the
+    // broker two seconds, then close the socket.
+    close: async () => {
+      const ended = client.endAsync();
+      const timer = new Promise<'late'>((r) => setTimeout(() => r('late'), 2000).unref());
+      if ((await Promise.race([ended, timer])) === 'late') await client.endAsync(true);
+    },
   };
 }
