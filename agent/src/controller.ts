@@ -25,6 +25,7 @@ import { createSink, type Sink } from './player/sinks/index.js';
 import { UnitState } from './state/unit-state.js';
 import { Commands } from './commands/commands.js';
 import { commandHandlers } from './commands/handlers.js';
+import { Emergency } from './emergency/emergency.js';
 import { Telemetry } from './health/telemetry.js';
 import { ClockProbe } from './health/clock-probe.js';
 import { systemProbe, type SystemProbe } from './health/system.js';
@@ -80,6 +81,7 @@ interface Parts {
   amplifier: Amplifier;
   probe: ClockProbe;
   clock: Clock;
+  emergency: Emergency;
 }
 
 export class Controller {
@@ -169,7 +171,20 @@ export class Controller {
       quotaBytes: config.cacheQuotaMb * MB,
       keep: () => this.keepSet(),
     });
-    fetcher.onReady(() => scheduler.mediaReady());
+    const emergency = new Emergency({
+      clock,
+      log: log.child('emergency'),
+      scheduler,
+      amplifier,
+      warmupMs: () => plans.current?.warmupMs ?? config.warmupMs,
+      media: store,
+      needsChanged: () => void this.refreshNeeds(),
+      muted: () => state.muted,
+    });
+    fetcher.onReady((sha) => {
+      scheduler.mediaReady();
+      emergency.mediaReady(sha);
+    });
     const plans = new PlanStore({
       dataDir,
       unit,
@@ -217,6 +232,7 @@ export class Controller {
           await fetcher.resync();
         },
         rebootCommand: config.rebootCommand,
+        emergency,
       }),
     });
     const telemetry = new Telemetry({
@@ -255,6 +271,7 @@ export class Controller {
       amplifier,
       probe,
       clock,
+      emergency,
     };
 
     link.subscribe(topics.plan(unit), (_t, payload) => void plans.receive(payload));
@@ -280,6 +297,7 @@ export class Controller {
     clearInterval(this.housekeeping);
     p.telemetry.stop();
     p.probe.stop();
+    p.emergency.stop();
     await p.commands.stop();
     p.fetcher.stop();
     await p.plans.stop();
@@ -304,7 +322,8 @@ export class Controller {
 
   /** Media never evicted: every media of the plan held (today's and tomorrow's items). */
   private keepSet(): Set<string> {
-    return new Set(this.p?.plans.current?.items.map((i) => i.media.sha256) ?? []);
+    const emergency = this.p?.emergency.wanted().map((m) => m.sha256) ?? [];
+    return new Set([...emergency, ...(this.p?.plans.current?.items.map((i) => i.media.sha256) ?? [])]);
   }
 
   private async tidy(): Promise<void> {
@@ -316,8 +335,12 @@ export class Controller {
   private async refreshNeeds(): Promise<void> {
     const p = this.p;
     const plan = p?.plans.current;
-    if (!p || !plan) return;
-    await p.fetcher.setNeeded(mediaNeeded(plan, p.clock.now(), (id) => p.record.has(id)));
+    if (!p) return;
+    // An emergency's media first: it airs now (rule 4), even on a unit with no plan yet.
+    const urgent = p.emergency.wanted();
+    if (!plan && !urgent.length) return;
+    const planned = plan ? mediaNeeded(plan, p.clock.now(), (id) => p.record.has(id)) : [];
+    await p.fetcher.setNeeded([...urgent, ...planned.filter((m) => !urgent.some((u) => u.sha256 === m.sha256))]);
     // File ages are wall-clock, whatever clock the scheduler runs on.
     await p.store.prune(this.keepSet(), PRUNE_AFTER_MS, Date.now()).catch(() => undefined);
   }

@@ -34,6 +34,7 @@ import commandsRoutes from './commands/commands.routes.js';
 import enrollRoutes from './enroll/enroll.routes.js';
 import alertsRoutes from './alerts/alerts.routes.js';
 import alertSettingsRoutes from './alerts/alert-settings.routes.js';
+import emergencyRoutes from './emergency/emergency.routes.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -151,6 +152,7 @@ export async function buildApp(config: Config, { logStream, ...opts }: BuildOpti
   await app.register(enrollRoutes);
   await app.register(alertsRoutes);
   await app.register(alertSettingsRoutes);
+  await app.register(emergencyRoutes);
 
   const webDir = config.webDir ?? WEB_DIST;
   if (existsSync(webDir)) {

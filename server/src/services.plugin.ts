@@ -22,6 +22,7 @@ import { answerTimeProbes, watchUnitHealth } from './alerts/clock.js';
 import { alertRules, type AlertRules } from './alerts/rules.js';
 import { commandsService, type CommandsService } from './commands/commands.service.js';
 import { enrollService, type EnrollService } from './enroll/enroll.service.js';
+import { emergencyService, type EmergencyService } from './emergency/emergency.service.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -43,6 +44,7 @@ declare module 'fastify' {
       alertRules: AlertRules;
       commands: CommandsService;
       enroll: EnrollService;
+      emergency: EmergencyService;
     };
   }
 }
@@ -95,6 +97,7 @@ export default fp(
     const enroll = ((q) => enrollService(db, units, (id) => (q.get(id) as { c: string } | undefined)?.c))(
       db.prepare('SELECT commune_id AS c FROM units WHERE id = ?'),
     );
+    const emergency = emergencyService({ db, bus, signer, media, log: app.log.child({ name: 'emergency' }) });
     commands.attach();
     answerTimeProbes(bus, app.log.child({ name: 'clock' }));
     watchUnitHealth(hub, alerts);
@@ -126,6 +129,7 @@ export default fp(
       alertRules: rules,
       commands,
       enroll,
+      emergency,
     });
     media.start();
     const stopMediaSweep = scheduleMediaSweep(() => media.sweep(), config.timeZone, app.log.child({ name: 'media' }));
@@ -136,6 +140,7 @@ export default fp(
     await plans.replanAll();
     const stopJobs = startScheduleJobs(db, plans, config.timeZone, app.log.child({ name: 'jobs' }));
 
+    // onClose hooks of the root run last-registered first: these stop before the bus and the db.
     app.addHook('onClose', async () => {
       commands.close();
       rules.stop();

@@ -72,6 +72,8 @@ describe('the app on a 360 px phone', () => {
     ['unit page', '#/units/cum-1', 'Cụm loa số 1'],
     ['new bulletin', '#/bulletins/new', 'Soạn bản tin'],
     ['schedule', '#/schedule', 'Lịch phát'],
+    ['alerts', '#/alerts', 'Cảnh báo'],
+    ['reports', '#/reports', 'Nhật ký phát — báo cáo'],
     ['users', '#/users', 'Người dùng'],
     ['settings', '#/settings', 'Cài đặt'],
   ];
@@ -123,8 +125,11 @@ describe('the app on a 360 px phone', () => {
     expect(await page.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents()).toEqual([
       'Overview',
       'Bulletins',
+      'Emergency',
       'Schedule',
       'Units',
+      'Alerts',
+      'Play log',
       'Users',
       'Settings',
     ]);

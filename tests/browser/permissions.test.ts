@@ -72,6 +72,8 @@ describe('a viewer in the browser', () => {
       'Bản tin',
       'Lịch phát',
       'Cụm loa',
+      'Cảnh báo',
+      'Nhật ký phát',
       'Cài đặt',
     ]);
 

@@ -30,6 +30,13 @@ export const SCREENS: readonly ScreenDef[] = [
     load: () => import('./screens/bulletins/index.js'),
   },
   {
+    id: 'emergency',
+    label: 'nav.emergency',
+    permission: 'emergency',
+    menu: true,
+    load: () => import('./screens/emergency/index.js'),
+  },
+  {
     id: 'schedule',
     label: 'nav.schedule',
     permission: 'schedule:read',
@@ -42,6 +49,20 @@ export const SCREENS: readonly ScreenDef[] = [
     permission: 'units:read',
     menu: true,
     load: () => import('./screens/units/index.js'),
+  },
+  {
+    id: 'alerts',
+    label: 'nav.alerts',
+    permission: 'alerts:read',
+    menu: true,
+    load: () => import('./screens/alerts/index.js'),
+  },
+  {
+    id: 'reports',
+    label: 'nav.reports',
+    permission: 'playlog:read',
+    menu: true,
+    load: () => import('./screens/reports/index.js'),
   },
   {
     id: 'users',

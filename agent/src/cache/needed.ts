@@ -6,6 +6,7 @@ export function mediaNeeded(plan: PlanBody, now: number, decided: (itemId: strin
   const needed = new Map<string, MediaRef>();
   for (const item of [...plan.items].sort((a, b) => a.startAt - b.startAt)) {
     if (decided(item.id) || item.validUntil <= now || item.startAt + item.media.durationMs <= now) continue;
+    if (item.relay) continue; // pulled from its station at its instant (issue #8), nothing to fetch
     if (!needed.has(item.media.sha256)) needed.set(item.media.sha256, item.media);
   }
   return [...needed.values()];

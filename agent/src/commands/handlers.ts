@@ -20,6 +20,8 @@ export interface HandlerDeps {
   resync: () => Promise<void>;
   /** Run by `sh -c`; from the agent's configuration (root-owned), never from a command. */
   rebootCommand: string;
+  /** Rule 4 (issue #8): agent/src/emergency. */
+  emergency?: { run(args: Record<string, unknown>, cmd: CommandBody): Promise<void> };
 }
 
 const TONE_HZ = 1000;
@@ -68,6 +70,7 @@ export function commandHandlers(d: HandlerDeps): CommandHandlers {
       );
     },
     reboot: () => runReboot(d.rebootCommand, d.log),
+    ...(d.emergency ? { emergency: d.emergency.run.bind(d.emergency) } : {}),
   };
 }
 

@@ -5,8 +5,15 @@ import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { SAMPLE_RATE } from './pcm.js';
 
-/** A cached media file, or a generated test tone (ffmpeg's lavfi sine source). */
-export type DecoderInput = { kind: 'file'; path: string } | { kind: 'tone'; seconds: number; frequency: number };
+/** A cached media file, a generated test tone (ffmpeg's lavfi sine source), or a relayed stream. */
+export type DecoderInput =
+  | { kind: 'file'; path: string }
+  | { kind: 'tone'; seconds: number; frequency: number }
+  /** Issue #8: an HTTP/Icecast stream (MP3, AAC, Opus), pulled until `endAt` (see agent/src/relay). */
+  | { kind: 'relay'; url: string; endAt: number };
+
+/** One attempt at a relayed stream: at most `seconds` of it. */
+export type DecoderSource = Exclude<DecoderInput, { kind: 'relay' }> | { kind: 'url'; url: string; seconds: number };
 
 export interface DecoderExit {
   code: number | null;
@@ -20,11 +27,19 @@ export class Decoder {
   private wake: (() => void) | undefined;
   readonly exited: Promise<DecoderExit>;
 
-  constructor(ffmpeg: string, input: DecoderInput) {
+  constructor(ffmpeg: string, input: DecoderSource) {
     const source =
       input.kind === 'file'
         ? ['-i', input.path]
-        : ['-f', 'lavfi', '-i', `sine=frequency=${input.frequency}:duration=${input.seconds}`];
+        : input.kind === 'url'
+          ? [
+              // ffmpeg's HTTP reconnects cover a short drop; a longer one ends this attempt and the
+              // relay part starts another (agent/src/relay). rw_timeout is in microseconds.
+              ...['-reconnect', '1', '-reconnect_streamed', '1', '-reconnect_on_network_error', '1'],
+              ...['-reconnect_delay_max', '2', '-rw_timeout', '5000000'],
+              ...['-i', input.url, '-t', input.seconds.toFixed(3)],
+            ]
+          : ['-f', 'lavfi', '-i', `sine=frequency=${input.frequency}:duration=${input.seconds}`];
     this.child = spawn(
       ffmpeg,
       [

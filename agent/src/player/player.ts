@@ -3,7 +3,8 @@
 // so at the instant only a write remains; the start is measured at the sink's first sample.
 import type { Clock } from '../clock/clock.js';
 import type { Logger } from '../log.js';
-import { Decoder, type DecoderExit, type DecoderInput } from './decoder.js';
+import { Decoder, type DecoderExit, type DecoderInput, type DecoderSource } from './decoder.js';
+import { RelayPlayback } from '../relay/relay-playback.js';
 import { FFMPEG_MISSING } from './ffmpeg.js';
 import { applyGain, BYTES_PER_SAMPLE, CHUNK_BYTES, samplesToMs } from './pcm.js';
 import type { Sink, SinkSession } from './sinks/sink.js';
@@ -25,6 +26,8 @@ export interface PlayOptions {
   /** Read for every 20 ms of audio, so volume and mute act on the item already playing. */
   gain: () => number;
   onStarted: (startedAt: number) => void;
+  /** Something the technician should know that does not end the item (a relay source failing). */
+  onFault?: (reason: string) => void;
 }
 
 export interface Playback {
@@ -49,7 +52,14 @@ export class Player {
   }
 
   prepare(req: PlayRequest): Playback {
-    return new Prepared(req, this.opts);
+    const input = req.input;
+    if (input.kind === 'relay')
+      return new RelayPlayback(
+        { itemId: req.itemId, url: input.url, endAt: input.endAt },
+        (seconds) => new Prepared({ ...req, input: { kind: 'url', url: input.url, seconds } }, this.opts),
+        this.opts.clock,
+      );
+    return new Prepared({ ...req, input }, this.opts);
   }
 }
 
@@ -62,7 +72,7 @@ class Prepared implements Playback {
   private played = false;
 
   constructor(
-    private readonly req: PlayRequest,
+    private readonly req: Omit<PlayRequest, 'input'> & { input: DecoderSource },
     private readonly opts: PlayerOptions,
   ) {
     if (!opts.ffmpeg) {

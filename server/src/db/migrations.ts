@@ -330,4 +330,40 @@ export const migrations: ReadonlyArray<{ version: number; name: string; sql: str
     name: 'alert thresholds and webhook per commune',
     sql: `ALTER TABLE communes ADD COLUMN alert_settings TEXT;  -- JSON AlertSettings, or NULL for the defaults`,
   },
+  {
+    version: 14,
+    name: 'emergency broadcasts',
+    sql: `
+      CREATE TABLE emergencies (
+        id TEXT PRIMARY KEY,
+        commune_id TEXT NOT NULL REFERENCES communes(id),
+        title TEXT,
+        sha256 TEXT NOT NULL,
+        duration_ms INTEGER NOT NULL,
+        targets TEXT NOT NULL,            -- JSON {commune, zoneIds, unitIds} as asked
+        repeat INTEGER NOT NULL,
+        volume INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        valid_until INTEGER NOT NULL,
+        created_by INTEGER
+      );
+      CREATE INDEX emergencies_time ON emergencies(created_at);
+      -- One signed command per targeted unit (unit_commands), tied back to its emergency.
+      CREATE TABLE emergency_units (
+        emergency_id TEXT NOT NULL REFERENCES emergencies(id),
+        unit_id TEXT NOT NULL,
+        command_id TEXT NOT NULL,
+        PRIMARY KEY (emergency_id, unit_id)
+      );
+    `,
+  },
+  {
+    version: 15,
+    name: 'relay bulletins',
+    sql: `
+      -- A relay (tiếp sóng): units pull this stream for this long instead of a stored media.
+      ALTER TABLE bulletins ADD COLUMN relay_url TEXT;
+      ALTER TABLE bulletins ADD COLUMN relay_duration_ms INTEGER;
+    `,
+  },
 ];

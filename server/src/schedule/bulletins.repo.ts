@@ -22,14 +22,17 @@ export interface BulletinRow {
   approved_at: number | null;
   approved_by?: number | null;
   rejected_reason: string | null;
+  /** A relay bulletin (issue #8): the stream and its slot length, instead of media_sha256. */
+  relay_url?: string | null;
+  relay_duration_ms?: number | null;
 }
 
 export function bulletinsRepo(db: Db) {
   const insert = db.prepare(
     `INSERT INTO bulletins (id, commune_id, title, text, level, media_sha256, state, targets, recurrence, repeat_count, repeat_gap_s,
-       valid_from, valid_until, volume, created_by, created_at, updated_at)
+       valid_from, valid_until, volume, created_by, created_at, updated_at, relay_url, relay_duration_ms)
      VALUES (@id, @commune_id, @title, @text, @level, @media_sha256, 'draft', @targets, @recurrence, @repeat_count, @repeat_gap_s,
-       @valid_from, @valid_until, @volume, @created_by, @created_at, @created_at)`,
+       @valid_from, @valid_until, @volume, @created_by, @created_at, @created_at, @relay_url, @relay_duration_ms)`,
   );
   const get = db.prepare('SELECT * FROM bulletins WHERE id = ?');
   const list = db.prepare('SELECT * FROM bulletins ORDER BY created_at DESC, id LIMIT ?');
@@ -45,7 +48,8 @@ export function bulletinsRepo(db: Db) {
      WHERE id = @id AND state = @from`,
   );
   return {
-    insert: (row: Omit<BulletinRow, 'state' | 'approved_at' | 'rejected_reason'>) => insert.run(row),
+    insert: (row: Omit<BulletinRow, 'state' | 'approved_at' | 'rejected_reason'>) =>
+      insert.run({ relay_url: null, relay_duration_ms: null, ...row }),
     get: (id: string) => get.get(id) as BulletinRow | undefined,
     list: (limit: number) => list.all(limit) as BulletinRow[],
     /** Bulletins in the given states still valid after `after`. */

@@ -35,13 +35,27 @@ export const Repeat = Type.Object(
   { additionalProperties: false },
 );
 
+export const Relay = Type.Object(
+  {
+    url: Type.String({
+      pattern: '^https?://[^\\s]+$',
+      maxLength: 2000,
+      description: 'HTTP/Icecast stream: MP3, AAC or Opus',
+    }),
+    durationMs: Type.Integer({ minimum: 10_000, maximum: 6 * 3600_000 }),
+  },
+  { additionalProperties: false },
+);
+
 export const CreateBulletinBody = Type.Object(
   {
     communeId: Type.Optional(Id),
     title: Type.String({ minLength: 1, maxLength: 300 }),
     text: Type.Optional(Type.String({ maxLength: 20000 })),
     level: LevelSchema,
-    mediaSha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+    mediaSha256: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$' })),
+    /** A relay (tiếp sóng, issue #8) instead of a media: units pull this stream for durationMs. */
+    relay: Type.Optional(Relay),
     targets: Targets,
     recurrence: Recurrence,
     repeat: Type.Optional(Repeat),
@@ -59,6 +73,7 @@ export const BulletinView = Type.Object({
   text: Type.Union([Type.String(), Type.Null()]),
   level: LevelSchema,
   mediaSha256: Type.Union([Type.String(), Type.Null()]),
+  relay: Type.Union([Relay, Type.Null()]),
   state: Type.String(),
   targets: Targets,
   recurrence: Recurrence,

@@ -12,7 +12,7 @@ import {
   type BulletinActor,
 } from './bulletins.transitions.js';
 import { communesRepo } from './communes.repo.js';
-import { plannerInputReader, toPlannerBulletin } from './planner-input.js';
+import { plannerInputReader, relayMediaRef, toPlannerBulletin } from './planner-input.js';
 import type { Static } from 'typebox';
 import type { CreateBulletinBody } from './bulletins.schemas.js';
 
@@ -28,6 +28,7 @@ export function toBulletinView(r: BulletinRow) {
     text: r.text,
     level: r.level,
     mediaSha256: r.media_sha256,
+    relay: r.relay_url && r.relay_duration_ms ? { url: r.relay_url, durationMs: r.relay_duration_ms } : null,
     state: r.state,
     targets: JSON.parse(r.targets) as { commune?: boolean; zoneIds?: string[]; unitIds?: string[] },
     recurrence: JSON.parse(r.recurrence) as { days: number[]; windowIds?: string[]; pinnedTimes?: string[] },
@@ -152,7 +153,16 @@ export function bulletinsService(db: Db, onChange: () => void) {
           'targets',
         );
       }
-      const media = reader.mediaRef(input.mediaSha256);
+      if ((input.mediaSha256 === undefined) === (input.relay === undefined))
+        throw new HttpError(
+          400,
+          'media-or-relay',
+          'Give the bulletin either its audio (mediaSha256) or a stream to relay (relay), not both.',
+          input.relay ? 'relay' : 'mediaSha256',
+        );
+      const media = input.relay
+        ? relayMediaRef(input.relay.url, input.relay.durationMs)
+        : reader.mediaRef(input.mediaSha256 ?? null);
       if (!media)
         throw new HttpError(
           400,
@@ -167,7 +177,9 @@ export function bulletinsService(db: Db, onChange: () => void) {
         title: input.title,
         text: input.text ?? null,
         level: input.level,
-        media_sha256: input.mediaSha256,
+        media_sha256: input.mediaSha256 ?? null,
+        relay_url: input.relay?.url ?? null,
+        relay_duration_ms: input.relay?.durationMs ?? null,
         targets: JSON.stringify(targets),
         recurrence: JSON.stringify(input.recurrence),
         repeat_count: input.repeat?.count ?? 1,
@@ -191,7 +203,7 @@ export function bulletinsService(db: Db, onChange: () => void) {
       if (to === 'approved') {
         // Windows, zones or other pinned items may have changed since the bulletin was written:
         // check rule 1 again at the moment it is allowed to air.
-        const media = reader.mediaRef(row.media_sha256);
+        const media = reader.bulletinMedia(row);
         if (!media)
           throw new HttpError(
             409,

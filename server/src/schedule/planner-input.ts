@@ -1,4 +1,5 @@
 // Reads what the pure planner needs from the database (DESIGN §4: plans are derived data).
+import { createHash } from 'node:crypto';
 import type { MediaRef, PlannerBulletin, PlannerCommune, PlannerUnit, PlannerZone, WindowSpec } from '@loa/shared';
 import type { Db } from '../db/database.js';
 import { communesRepo } from './communes.repo.js';
@@ -32,8 +33,17 @@ export function toPlannerBulletin(row: BulletinRow, media: MediaRef, approvedAt:
     recurrence: JSON.parse(row.recurrence) as PlannerBulletin['recurrence'],
     repeat: { count: row.repeat_count, gapSeconds: row.repeat_gap_s },
     media,
+    ...(row.relay_url ? { relay: { url: row.relay_url } } : {}),
     volume: row.volume,
   };
+}
+
+/**
+ * The slot of a relay bulletin (issue #8) as the planner sees a media: its length, and a stand-in
+ * hash of the URL (agents fetch nothing for it; they pull the stream at the instant).
+ */
+export function relayMediaRef(url: string, durationMs: number): MediaRef {
+  return { sha256: createHash('sha256').update(`relay:${url}`).digest('hex'), bytes: 1, durationMs };
 }
 
 export function plannerInputReader(db: Db) {
@@ -64,7 +74,7 @@ export function plannerInputReader(db: Db) {
     const planned: PlannerBulletin[] = [];
     for (const row of bulletins.inStates(PLANNED_STATES, now)) {
       if (row.commune_id !== communeId) continue;
-      const ref = mediaRef(row.media_sha256);
+      const ref = bulletinMedia(row);
       if (ref) planned.push(toPlannerBulletin(row, ref, row.approved_at ?? row.created_at));
     }
     return {
@@ -83,5 +93,11 @@ export function plannerInputReader(db: Db) {
     };
   }
 
-  return { world, mediaRef, communeIds: () => communes.list().map((c) => c.id) };
+  /** A bulletin's audio for the planner: its stored media, or its relay slot. */
+  function bulletinMedia(row: BulletinRow): MediaRef | undefined {
+    if (row.relay_url && row.relay_duration_ms) return relayMediaRef(row.relay_url, row.relay_duration_ms);
+    return mediaRef(row.media_sha256);
+  }
+
+  return { world, mediaRef, bulletinMedia, communeIds: () => communes.list().map((c) => c.id) };
 }

@@ -108,6 +108,13 @@ export const PlanItem = Type.Object({
   /** Rule 3: after this instant no unit plays the bulletin, even one offline since before. */
   validUntil: Instant,
   volume: Type.Integer({ minimum: 0, maximum: 100 }),
+  /**
+   * A relay (tiếp sóng, issue #8): the agent pulls this stream itself for `media.durationMs` from
+   * the item's instant, instead of playing a cached file; `media.sha256` then names the URL only.
+   */
+  relay: Type.Optional(
+    Type.Object({ url: Type.String({ pattern: '^https?://', maxLength: 2000 }) }, { additionalProperties: false }),
+  ),
 });
 export type PlanItem = Static<typeof PlanItem>;
 

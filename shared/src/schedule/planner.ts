@@ -219,10 +219,13 @@ export function planDay(input: PlannerInput): PlannerResult {
 
 /** Each unit gets its own item objects; one literal shape per case keeps V8's copies fast. */
 function copyItem(it: PlanItem): PlanItem {
-  const { id, bulletinId, level, media, startAt, validUntil, volume, title } = it;
-  return title === undefined
-    ? { id, bulletinId, level, media, startAt, validUntil, volume }
-    : { id, bulletinId, title, level, media, startAt, validUntil, volume };
+  const { id, bulletinId, level, media, startAt, validUntil, volume, title, relay } = it;
+  const copy: PlanItem =
+    title === undefined
+      ? { id, bulletinId, level, media, startAt, validUntil, volume }
+      : { id, bulletinId, title, level, media, startAt, validUntil, volume };
+  if (relay) copy.relay = relay;
+  return copy;
 }
 
 /** Sorted by id (code-unit order); throws on a duplicate id, which would make ids ambiguous. */

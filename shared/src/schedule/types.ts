@@ -58,6 +58,8 @@ export interface PlannerBulletin {
   /** Airs `count` times per window or pinned time, each repeat gapSeconds after the last ended. */
   repeat: { count: number; gapSeconds: number };
   media: MediaRef;
+  /** A relay bulletin (issue #8): `media` is a stand-in for the slot; units pull this stream. */
+  relay?: { url: string };
   /** 0..100 */
   volume: number;
   /**

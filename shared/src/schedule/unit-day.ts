@@ -101,11 +101,13 @@ export function planUnitDay(ctx: UnitDayContext): UnitDayResult {
     const id = `${b.src.id}@${date}#${n}`;
     const { level, media, volume, title } = b;
     const { id: bulletinId, validUntil } = b.src;
-    items.push(
+    const item: PlanItem =
       title === undefined
         ? { id, bulletinId, level, media, startAt, validUntil, volume }
-        : { id, bulletinId, title, level, media, startAt, validUntil, volume },
-    );
+        : { id, bulletinId, title, level, media, startAt, validUntil, volume };
+    // A relay (issue #8): the agent pulls the station itself; `media` names only the slot.
+    if (b.src.relay) item.relay = { url: b.src.relay.url };
+    items.push(item);
   };
 
   // 1. Pinned occurrences, at their exact instants.

@@ -17,6 +17,7 @@ import { reasonText } from '../../ui/OverbookedList.js';
 import { useNow } from '../../ui/use-now.js';
 import { Commands } from './Commands.js';
 import { UnitEdit } from './UnitEdit.js';
+import { TelemetryChart } from './TelemetryChart.js';
 
 function Health({ tel, items }: { tel: Record<string, unknown>; items: PlanItem[] }) {
   const n = (k: string) => (typeof tel[k] === 'number' ? (tel[k] as number) : undefined);
@@ -101,6 +102,7 @@ export function UnitPage({ id, commune }: { id: string; commune: Commune }) {
         </span>
       </p>
       {unit.telemetry && <Health tel={unit.telemetry as Record<string, unknown>} items={plan.data?.items ?? []} />}
+      <TelemetryChart unitId={unit.id} timeZone={tz} />
       {can('units:command') && <Commands unit={unit} timeZone={tz} />}
       <section class="card stack" aria-labelledby="plan-title">
         <h2 id="plan-title">{t('unit.todayPlan', { date: today })}</h2>
