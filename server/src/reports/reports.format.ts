@@ -1,5 +1,6 @@
 // Report output for people: CSV that Excel opens with Vietnamese intact (UTF-8 with a BOM), and a
 // printable page (one commune per page) for the monthly report.
+import { toZoned } from '@loa/shared';
 import type { ReportsService } from './reports.service.js';
 
 type Report = ReturnType<ReportsService['report']>;
@@ -16,6 +17,19 @@ const HEAD_VI = [
   'Lý do',
   'Cụm loa lỡ khung giờ',
 ];
+
+const OUTCOME_VI: Record<string, string> = {
+  failed: 'Lỗi',
+  skipped: 'Bỏ qua',
+  refused: 'Từ chối',
+  'no report': 'Cụm loa không báo về',
+};
+
+/** 'failed: ALSA busy' → 'Lỗi: ALSA busy' (the detail stays as the unit wrote it). */
+function reasonVi(key: string): string {
+  const [outcome, ...rest] = key.split(': ');
+  return `${OUTCOME_VI[outcome!] ?? outcome}${rest.length ? `: ${rest.join(': ')}` : ''}`;
+}
 
 function csvCell(v: string | number): string {
   const s = String(v);
@@ -38,7 +52,7 @@ export function toCsv(report: Report): string {
         r.skippedCount,
         r.refusedCount,
         Object.entries(r.reasons)
-          .map(([k, n]) => `${k} ×${n}`)
+          .map(([k, n]) => `${reasonVi(k)} ×${n}`)
           .join('; '),
         r.missedUnits.join('; '),
       ]
@@ -59,16 +73,16 @@ export function toHtml(reports: Report[], title: string): string {
       .map(
         (r) =>
           `<tr><td>${esc(r.label)}</td><td>${r.plannedCount}</td><td>${r.plannedMinutes}</td><td>${r.airedCount}</td><td>${r.airedMinutes}</td>` +
-          `<td>${r.failedCount + r.skippedCount + r.refusedCount}</td><td>${esc(
+          `<td>${r.plannedCount - r.airedCount}</td><td>${esc(
             Object.entries(r.reasons)
-              .map(([k, n]) => `${k} ×${n}`)
+              .map(([k, n]) => `${reasonVi(k)} ×${n}`)
               .join('; '),
           )}</td>` +
           `<td>${esc(r.missedUnits.join(', '))}</td></tr>`,
       )
       .join('');
     return `<section class="page"><h1>${esc(title)}</h1><h2>${esc(rep.commune.name)}</h2>
-<p>${esc(new Date(rep.from).toISOString().slice(0, 10))} – ${esc(new Date(rep.to - 1).toISOString().slice(0, 10))} (${esc(rep.commune.timeZone)})</p>
+<p>${esc(toZoned(rep.from, rep.commune.timeZone).date)} – ${esc(toZoned(rep.to - 1, rep.commune.timeZone).date)} (${esc(rep.commune.timeZone)})</p>
 <table><thead><tr><th>Nhóm</th><th>Lần theo lịch</th><th>Phút theo lịch</th><th>Lần đã phát</th><th>Phút đã phát</th><th>Không phát</th><th>Lý do</th><th>Cụm loa lỡ khung giờ</th></tr></thead>
 <tbody>${body || '<tr><td colspan="8">Không có bản tin nào theo lịch trong kỳ này.</td></tr>'}</tbody></table>
 <p class="sign">Người lập báo cáo (ký, ghi rõ họ tên) &nbsp;&nbsp;&nbsp;&nbsp;&nbsp; Lãnh đạo duyệt (ký, ghi rõ họ tên)</p></section>`;

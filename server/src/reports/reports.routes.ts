@@ -2,6 +2,7 @@ import Type from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { addDays, fromZoned } from '@loa/shared';
 import { HttpError } from '../http-error.js';
+import { inScope } from '../auth/permissions.js';
 import type {} from '../services.plugin.js';
 import { reportsService, type GroupBy } from './reports.service.js';
 import { toCsv, toHtml } from './reports.format.js';
@@ -42,7 +43,10 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     { config: { permission: 'playlog:read' }, schema: { querystring: Query } },
     async (req, reply) => {
       const q = req.query;
-      const communes = q.communeId ? [app.services.communes.get(q.communeId)] : app.services.communes.list();
+      // Every commune the person may see (a scoped user never gets another commune's report).
+      const communes = q.communeId
+        ? [app.services.communes.get(q.communeId)]
+        : app.services.communes.list().filter((c) => inScope(req.user, c.id));
       const groupBy = (q.groupBy ?? 'unit') as GroupBy;
       const results = communes.map((c) => {
         const [from, to] = range(q, c.timeZone);

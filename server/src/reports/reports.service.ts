@@ -111,7 +111,7 @@ export function reportsService(db: Db) {
       for (const g of list) {
         g.plannedMinutes = round1(g.plannedMinutes);
         g.airedMinutes = round1(g.airedMinutes);
-        g.missedUnits.sort();
+        g.missedUnits.sort((a, b) => a.localeCompare(b, 'vi'));
       }
       return { commune: { id: c.id, name: c.name, timeZone: c.time_zone }, from, to, groupBy, rows: list };
     },

@@ -108,3 +108,21 @@ describe('GET /api/reports/as-run', () => {
     expect((await server.admin.get('/api/reports/as-run?communeId=nowhere&month=2026-11')).status).toBe(404);
   });
 });
+
+describe('reports and commune scope', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer();
+    await server.admin.post('/api/communes', { id: 'xa-khac', name: 'Xã khác', timeZone: 'Asia/Ho_Chi_Minh' });
+  });
+  afterAll(async () => server?.close());
+
+  it('gives a user scoped to one commune only that commune’s report, in its own dates and words', async () => {
+    const viewer = await server.userClient('viewer', { communeIds: ['default'] });
+    const res = await viewer.get<{ reports: Array<{ commune: { id: string } }> }>('/api/reports/as-run?month=2026-11');
+    expect(res.body.reports.map((r) => r.commune.id)).toEqual(['default']);
+    const html = await (await viewer.fetchRaw('/api/reports/as-run?month=2026-11&format=html')).text();
+    expect(html).toContain('2026-11-01 – 2026-11-30');
+    expect(html).not.toContain('Xã khác');
+  });
+});
