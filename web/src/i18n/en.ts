@@ -311,7 +311,8 @@ export const en: Record<keyof typeof vi, string> = {
   'alerts.temperatureC': 'Alert when hotter than (°C)',
   'alerts.webhookUrl': 'Webhook URL (each alert is sent as JSON, e.g. to the province’s chat group)',
   'alerts.webhookNone': 'not sent',
-  'alerts.fixedRules': 'Always raised: disk under 10%, clock off by more than 2 s, failed playback, amplifier or relay source fault, under-voltage.',
+  'alerts.fixedRules':
+    'Always raised: disk under 10%, clock off by more than 2 s, failed playback, amplifier or relay source fault, under-voltage.',
   'error.invalid-threshold':
     'Near a window the offline threshold must be the same or smaller than away from it (alert sooner near a broadcast).',
 
