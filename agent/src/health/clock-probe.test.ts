@@ -47,13 +47,17 @@ afterAll(async () => {
 describe('the clock offset to the server', () => {
   it('is estimated from the quickest of several probes and applied to the agent’s clock', async () => {
     const offset = await waitFor('an offset', () => agent.controller.parts.probe.offsetMs, 8000);
-    expect(Math.abs(offset - OFFSET)).toBeLessThan(20);
-    expect(agent.controller.parts.probe.rttMs).toBeLessThan(100);
-    expect(Math.abs(agent.controller.parts.clock.now() - (Date.now() + OFFSET))).toBeLessThan(20);
+    const rtt = agent.controller.parts.probe.rttMs!;
+    // The quick probe won: every slow one takes at least 200 ms.
+    expect(rtt).toBeLessThan(100);
+    // An NTP-style estimate is off by at most half its round trip (plus rounding to whole ms); a
+    // loaded machine can make even the quick probe's two legs unequal, so that is the honest bound.
+    expect(Math.abs(offset - OFFSET)).toBeLessThanOrEqual(rtt / 2 + 1);
+    expect(Math.abs(agent.controller.parts.clock.now() - (Date.now() + offset))).toBeLessThan(5);
     expect(agent.log.lines.some((l) => /^agent:clock offset to the server 4\d{3} ms/.test(l))).toBe(true);
     const sample = await agent.controller.parts.telemetry.sample();
-    expect(Math.abs(sample.clockOffsetMs! - OFFSET)).toBeLessThan(20);
-    expect(Math.abs(sample.at - (Date.now() + OFFSET))).toBeLessThan(50);
+    expect(sample.clockOffsetMs).toBe(offset);
+    expect(Math.abs(sample.at - (Date.now() + offset))).toBeLessThan(50);
   }, 10_000);
 
   it('schedules in server time: an item plays at the server’s instant, not the board’s', async () => {

@@ -39,7 +39,9 @@ export async function openBrowser(
     timezoneId: 'Asia/Ho_Chi_Minh',
   });
   const page = context.pages()[0] ?? (await context.newPage());
-  page.setDefaultTimeout(10_000);
+  // Generous: these run beside ffmpeg-heavy tests on two cores, where a first page load in a new
+  // Chromium has been seen to take over 10 s. Waiting longer changes no assertion.
+  page.setDefaultTimeout(20_000);
   return {
     context,
     page,
