@@ -46,8 +46,11 @@ describe('units, live in the browser', () => {
       );
     }
     for (const id of agents.keys())
-      await waitFor(`${id} online`, async () =>
-        (await admin.get<{ online: boolean }>(`/api/units/${id}`)).body.online ? true : undefined,
+      // Two agent processes starting at once on a busy 2-core CI machine: give them time.
+      await waitFor(
+        `${id} online`,
+        async () => ((await admin.get<{ online: boolean }>(`/api/units/${id}`)).body.online ? true : undefined),
+        40_000,
       );
     browser = await openBrowser();
     page = browser.page;
