@@ -26,6 +26,7 @@ import { UnitState } from './state/unit-state.js';
 import { Commands } from './commands/commands.js';
 import { commandHandlers } from './commands/handlers.js';
 import { Emergency } from './emergency/emergency.js';
+import { Live } from './live/live.js';
 import { Telemetry } from './health/telemetry.js';
 import { ClockProbe } from './health/clock-probe.js';
 import { systemProbe, type SystemProbe } from './health/system.js';
@@ -82,6 +83,7 @@ interface Parts {
   probe: ClockProbe;
   clock: Clock;
   emergency: Emergency;
+  live: Live;
 }
 
 export class Controller {
@@ -181,6 +183,16 @@ export class Controller {
       needsChanged: () => void this.refreshNeeds(),
       muted: () => state.muted,
     });
+    const live = new Live({
+      clock,
+      log: log.child('live'),
+      link,
+      scheduler,
+      player,
+      amplifier,
+      warmupMs: () => plans.current?.warmupMs ?? config.warmupMs,
+      muted: () => state.muted,
+    });
     fetcher.onReady((sha) => {
       scheduler.mediaReady();
       emergency.mediaReady(sha);
@@ -233,6 +245,7 @@ export class Controller {
         },
         rebootCommand: config.rebootCommand,
         emergency,
+        live,
       }),
     });
     const telemetry = new Telemetry({
@@ -272,6 +285,7 @@ export class Controller {
       probe,
       clock,
       emergency,
+      live,
     };
 
     link.subscribe(topics.plan(unit), (_t, payload) => void plans.receive(payload));
@@ -298,6 +312,7 @@ export class Controller {
     p.telemetry.stop();
     p.probe.stop();
     p.emergency.stop();
+    await p.live.shutdown();
     await p.commands.stop();
     p.fetcher.stop();
     await p.plans.stop();

@@ -35,6 +35,7 @@ import enrollRoutes from './enroll/enroll.routes.js';
 import alertsRoutes from './alerts/alerts.routes.js';
 import alertSettingsRoutes from './alerts/alert-settings.routes.js';
 import emergencyRoutes from './emergency/emergency.routes.js';
+import liveRoutes from './live/live.routes.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -123,7 +124,10 @@ export async function buildApp(config: Config, { logStream, ...opts }: BuildOpti
   await app.register(telemetryPlugin);
   await app.register(reportsRoutes);
   await app.register(multipart, { limits: { fileSize: config.maxUploadBytes, files: 1, fields: 10 } });
-  await app.register(websocket, { options: { maxPayload: 4096 } });
+  // Room for a live audio message a little over the largest the live route accepts: that route
+  // drops an oversized one itself and the session goes on (issue #8), where the socket's own
+  // limit would close it.
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
 
   app.get('/api/health', { config: { public: true } }, async () => ({
     ok: true,
@@ -153,6 +157,7 @@ export async function buildApp(config: Config, { logStream, ...opts }: BuildOpti
   await app.register(alertsRoutes);
   await app.register(alertSettingsRoutes);
   await app.register(emergencyRoutes);
+  await app.register(liveRoutes);
 
   const webDir = config.webDir ?? WEB_DIST;
   if (existsSync(webDir)) {

@@ -22,6 +22,8 @@ export interface Config {
   wantGatherMs: number;
   /** Largest upload accepted, in bytes. */
   maxUploadBytes: number;
+  /** A live session with no audio for this long ends (issue #8). */
+  liveIdleMs: number;
   /** Ingest, loudness, retention, fan-out tuning and text to speech (issue #6). */
   media: MediaConfig;
   logLevel: string;
@@ -104,6 +106,7 @@ export function loadConfig(env: Env = process.env): Config {
     chunkBytes: intVar(env, 'MEDIA_CHUNK_BYTES', 256 * 1024, 1024, 16 * 1024 * 1024),
     wantGatherMs: intVar(env, 'MEDIA_WANT_GATHER_MS', 250, 0, 10_000),
     maxUploadBytes: intVar(env, 'MAX_UPLOAD_BYTES', 200 * 1024 * 1024, 1024, 4 * 1024 * 1024 * 1024),
+    liveIdleMs: intVar(env, 'LIVE_IDLE_MS', 10_000, 1000, 600_000),
     media: mediaConfig(env),
     logLevel,
     tls,

@@ -23,6 +23,7 @@ import { alertRules, type AlertRules } from './alerts/rules.js';
 import { commandsService, type CommandsService } from './commands/commands.service.js';
 import { enrollService, type EnrollService } from './enroll/enroll.service.js';
 import { emergencyService, type EmergencyService } from './emergency/emergency.service.js';
+import { liveService, type LiveService } from './live/live.service.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -45,6 +46,7 @@ declare module 'fastify' {
       commands: CommandsService;
       enroll: EnrollService;
       emergency: EmergencyService;
+      live: LiveService;
     };
   }
 }
@@ -98,6 +100,16 @@ export default fp(
       db.prepare('SELECT commune_id AS c FROM units WHERE id = ?'),
     );
     const emergency = emergencyService({ db, bus, signer, media, log: app.log.child({ name: 'emergency' }) });
+    const live = liveService({
+      db,
+      bus,
+      signer,
+      hub,
+      log: app.log.child({ name: 'live' }),
+      audit: (action, session, detail) =>
+        app.audit.record({ action, who: null, subject: session.id, communeId: session.communeId, detail }),
+      idleMs: config.liveIdleMs,
+    });
     commands.attach();
     answerTimeProbes(bus, app.log.child({ name: 'clock' }));
     watchUnitHealth(hub, alerts);
@@ -130,6 +142,7 @@ export default fp(
       commands,
       enroll,
       emergency,
+      live,
     });
     media.start();
     const stopMediaSweep = scheduleMediaSweep(() => media.sweep(), config.timeZone, app.log.child({ name: 'media' }));
@@ -142,6 +155,7 @@ export default fp(
 
     // onClose hooks of the root run last-registered first: these stop before the bus and the db.
     app.addHook('onClose', async () => {
+      await live.close();
       commands.close();
       rules.stop();
       await stopJobs();

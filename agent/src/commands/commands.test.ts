@@ -90,8 +90,8 @@ describe('commands', () => {
     expect(agent.controller.parts.state.muted).toBe(false);
   });
 
-  it('answers "not supported" to a command this agent does not know yet (live)', async () => {
-    expect(await send(cmd('live-start'))).toMatchObject({ ok: false, error: 'not supported by this agent' });
+  it('refuses a live-start without its arguments, in words', async () => {
+    expect(await send(cmd('live-start'))).toMatchObject({ ok: false, error: 'args.sessionId is missing' });
   });
 
   it('drops an unsigned, a forged and a malformed command with a logged reason, and runs none', async () => {

@@ -22,6 +22,11 @@ export interface HandlerDeps {
   rebootCommand: string;
   /** Rule 4 (issue #8): agent/src/emergency. */
   emergency?: { run(args: Record<string, unknown>, cmd: CommandBody): Promise<void> };
+  /** Live broadcast (issue #8): agent/src/live. */
+  live?: {
+    start(args: Record<string, unknown>, cmd: CommandBody): Promise<void>;
+    stop(args: Record<string, unknown>): Promise<void>;
+  };
 }
 
 const TONE_HZ = 1000;
@@ -71,6 +76,7 @@ export function commandHandlers(d: HandlerDeps): CommandHandlers {
     },
     reboot: () => runReboot(d.rebootCommand, d.log),
     ...(d.emergency ? { emergency: d.emergency.run.bind(d.emergency) } : {}),
+    ...(d.live ? { 'live-start': d.live.start.bind(d.live), 'live-stop': d.live.stop.bind(d.live) } : {}),
   };
 }
 

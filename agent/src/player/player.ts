@@ -5,6 +5,7 @@ import type { Clock } from '../clock/clock.js';
 import type { Logger } from '../log.js';
 import { Decoder, type DecoderExit, type DecoderInput, type DecoderSource } from './decoder.js';
 import { RelayPlayback } from '../relay/relay-playback.js';
+import { LivePlayback, type LivePlaybackOptions } from '../live/live-playback.js';
 import { FFMPEG_MISSING } from './ffmpeg.js';
 import { applyGain, BYTES_PER_SAMPLE, CHUNK_BYTES, samplesToMs } from './pcm.js';
 import type { Sink, SinkSession } from './sinks/sink.js';
@@ -60,6 +61,17 @@ export class Player {
         this.opts.clock,
       );
     return new Prepared({ ...req, input }, this.opts);
+  }
+
+  /** A live session's playback (issue #8): its owner pushes the stream's pages into it. */
+  prepareLive(opts: Pick<LivePlaybackOptions, 'itemId' | 'head' | 'idleMs'>): LivePlayback {
+    return new LivePlayback({
+      ...opts,
+      ffmpeg: this.opts.ffmpeg,
+      sink: this.opts.sink,
+      clock: this.opts.clock,
+      log: this.opts.log,
+    });
   }
 }
 

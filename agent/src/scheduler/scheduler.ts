@@ -50,6 +50,8 @@ export interface ManualPlay {
   item: PlanItem;
   base: NewEvent;
   request: PlayRequest;
+  /** Already made by its owner (a live session feeds its own playback); else from `request`. */
+  playback?: Playback;
 }
 
 /** The decision runs this much before the instant (the played mark is fsync'd meanwhile). */
@@ -65,10 +67,17 @@ export class Scheduler {
   private firing = false;
   private releaseAmp: (() => void) | undefined;
   private lastEnd: { item: PlanItem; endedAt: number } | undefined;
-  /** Emergencies holding the scheduler (rule 4): no plan item and no command sound meanwhile. */
+  /** Emergencies and live sessions holding the scheduler: no plan item and no command sound meanwhile. */
   private urgent = 0;
+  /** Of those, live sessions: an emergency plan item still cuts in (rule 4: live never pre-empts one). */
+  private live = 0;
 
   constructor(private readonly opts: SchedulerOptions) {}
+
+  /** An emergency holds the scheduler (a live session must not start over it). */
+  get emergencyOnAir(): boolean {
+    return this.urgent - this.live > 0;
+  }
 
   get playing(): string | null {
     return this.current?.base.itemId ?? null;
@@ -140,7 +149,8 @@ export class Scheduler {
    */
   async playNow(manual: ManualPlay): Promise<void> {
     if (!this.running) throw new Error('the agent is stopping');
-    if (this.urgent) throw new Error('an emergency is on air');
+    if (this.emergencyOnAir) throw new Error('an emergency is on air');
+    if (this.urgent) throw new Error('a live broadcast is on air; try after it');
     if (this.current) throw new Error(`${this.current.base.itemId} is playing; send stop first`);
     const { clock, amplifier } = this.opts;
     const warmup = amplifier && !amplifier.on ? this.warmupMs() : 0;
@@ -180,8 +190,9 @@ export class Scheduler {
    * emergency) and holds the scheduler until released; the plan then resumes at its next item. An
    * item cut here is already marked played, so it is reported `preempted` and never aired again.
    */
-  async preempt(reason: string): Promise<() => void> {
+  async preempt(reason: string, opts: { live?: boolean } = {}): Promise<() => void> {
     this.urgent++;
+    if (opts.live) this.live++;
     const current = this.current;
     current?.playback.stop(reason);
     await current?.done;
@@ -190,6 +201,7 @@ export class Scheduler {
       if (released) return;
       released = true;
       this.urgent--;
+      if (opts.live) this.live--;
       this.arm();
     };
   }
@@ -200,7 +212,7 @@ export class Scheduler {
     if (!this.urgent) return Promise.reject(new Error('playUrgent outside preempt'));
     if (this.current) return Promise.reject(new Error(`${this.current.base.itemId} is playing`));
     const at = this.opts.clock.now();
-    const playback = this.opts.player.prepare(manual.request);
+    const playback = manual.playback ?? this.opts.player.prepare(manual.request);
     const item = { ...manual.item, startAt: at };
     const entry: Current = {
       item,
@@ -273,7 +285,9 @@ export class Scheduler {
 
   private async fire(armed: PlanItem): Promise<void> {
     const plan = this.plan;
-    if (!this.running || !plan || this.firing || this.urgent || this.opts.record.has(armed.id)) return;
+    if (!this.running || !plan || this.firing || this.opts.record.has(armed.id)) return;
+    // Held by an emergency: nothing; held by live: only an emergency item, which cuts the live in.
+    if (this.emergencyOnAir || (this.urgent && armed.level !== 'emergency')) return;
     // The plan may have changed since the timer was set: act on the item as it is now.
     const item = plan.items.find((i) => i.id === armed.id && i.startAt === armed.startAt);
     if (!item) return;

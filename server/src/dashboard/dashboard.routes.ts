@@ -32,7 +32,7 @@ async function scopeOf(app: FastifyInstance, req: FastifyRequest): Promise<Clien
 }
 
 /** A browser opening the socket from another site is refused: SameSite cookies are not enough alone. */
-async function sameOrigin(req: FastifyRequest, _reply: FastifyReply) {
+export async function sameOrigin(req: FastifyRequest, _reply: FastifyReply) {
   const origin = req.headers.origin;
   if (!origin) return; // not a browser (tests, tools); the session check still applies
   let host: string;
@@ -42,7 +42,7 @@ async function sameOrigin(req: FastifyRequest, _reply: FastifyReply) {
     host = '';
   }
   if (host !== req.headers.host) {
-    throw new HttpError(403, 'forbidden-origin', 'The live feed opens only from the Loa web app itself.');
+    throw new HttpError(403, 'forbidden-origin', 'This socket opens only from the Loa web app itself.');
   }
 }
 
@@ -51,7 +51,7 @@ async function sameOrigin(req: FastifyRequest, _reply: FastifyReply) {
  * watches, half-open forever once the browser hangs up: end it, or every retry of a browser whose
  * session expired would leak one.
  */
-async function closeRefusedUpgrade(req: FastifyRequest, reply: FastifyReply) {
+export async function closeRefusedUpgrade(req: FastifyRequest, reply: FastifyReply) {
   // Not `req.ws`: the websocket plugin marks it in an onRequest hook that a refusal never reaches.
   if (req.headers.upgrade?.toLowerCase() === 'websocket' && reply.statusCode !== 101) req.raw.socket.end();
 }

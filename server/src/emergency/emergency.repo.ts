@@ -65,3 +65,4 @@ export function emergencyRepo(db: Db) {
     unit: (id: string) => unit.get(id) as { id: string; commune_id: string; revoked_at: number | null } | undefined,
   };
 }
+export type EmergencyRepo = ReturnType<typeof emergencyRepo>;

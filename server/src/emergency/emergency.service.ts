@@ -12,7 +12,7 @@ import type { Signer } from '../keys/signing-key.js';
 import { HttpError } from '../http-error.js';
 import { commandsRepo } from '../commands/commands.repo.js';
 import type { MediaService } from '../media/media.service.js';
-import { emergencyRepo, type EmergencyRow } from './emergency.repo.js';
+import { emergencyRepo, type EmergencyRepo, type EmergencyRow } from './emergency.repo.js';
 
 export const DEFAULT_VALID_S = 300;
 
@@ -46,42 +46,41 @@ export interface EmergencyDeps {
   log: FastifyBaseLogger;
 }
 
+/** Every unit the targets name, checked: a typo must be a 400 now, not a silent village. Live uses it too. */
+export function resolveTargets(
+  repo: Pick<EmergencyRepo, 'communeUnits' | 'zoneUnits' | 'unit'>,
+  communeId: string,
+  t: EmergencyInput['targets'],
+): string[] {
+  const units = new Set<string>();
+  if (t.commune) for (const id of repo.communeUnits(communeId)) units.add(id);
+  for (const zoneId of t.zoneIds ?? []) {
+    const members = repo.zoneUnits(zoneId, communeId);
+    if (!members)
+      throw new HttpError(404, 'zone-not-found', `Commune ${communeId} has no zone ${zoneId}.`, 'targets.zoneIds');
+    for (const id of members) units.add(id);
+  }
+  for (const unitId of t.unitIds ?? []) {
+    const u = repo.unit(unitId);
+    if (!u || u.commune_id !== communeId)
+      throw new HttpError(404, 'unit-not-found', `Commune ${communeId} has no unit ${unitId}.`, 'targets.unitIds');
+    if (u.revoked_at)
+      throw new HttpError(409, 'unit-revoked', `Unit ${unitId} is revoked: enroll it again first.`, 'targets.unitIds');
+    units.add(unitId);
+  }
+  if (!units.size)
+    throw new HttpError(
+      400,
+      'no-targets',
+      'The targets name no unit: pick the whole commune, a zone with units, or units.',
+      'targets',
+    );
+  return [...units].sort();
+}
+
 export function emergencyService({ db, bus, signer, media, log }: EmergencyDeps) {
   const repo = emergencyRepo(db);
   const commands = commandsRepo(db);
-
-  /** Every unit the targets name, checked: a typo must be a 400 now, not a silent village. */
-  function resolveTargets(communeId: string, t: EmergencyInput['targets']): string[] {
-    const units = new Set<string>();
-    if (t.commune) for (const id of repo.communeUnits(communeId)) units.add(id);
-    for (const zoneId of t.zoneIds ?? []) {
-      const members = repo.zoneUnits(zoneId, communeId);
-      if (!members)
-        throw new HttpError(404, 'zone-not-found', `Commune ${communeId} has no zone ${zoneId}.`, 'targets.zoneIds');
-      for (const id of members) units.add(id);
-    }
-    for (const unitId of t.unitIds ?? []) {
-      const u = repo.unit(unitId);
-      if (!u || u.commune_id !== communeId)
-        throw new HttpError(404, 'unit-not-found', `Commune ${communeId} has no unit ${unitId}.`, 'targets.unitIds');
-      if (u.revoked_at)
-        throw new HttpError(
-          409,
-          'unit-revoked',
-          `Unit ${unitId} is revoked: enroll it again first.`,
-          'targets.unitIds',
-        );
-      units.add(unitId);
-    }
-    if (!units.size)
-      throw new HttpError(
-        400,
-        'no-targets',
-        'The targets name no unit: pick the whole commune, a zone with units, or units.',
-        'targets',
-      );
-    return [...units].sort();
-  }
 
   async function contentOf(input: EmergencyInput, userId: number | null) {
     if ('sha256' in input.content) return media.get(input.content.sha256);
@@ -119,7 +118,7 @@ export function emergencyService({ db, bus, signer, media, log }: EmergencyDeps)
 
   return {
     async start(input: EmergencyInput, userId: number | null) {
-      const unitIds = resolveTargets(input.communeId, input.targets);
+      const unitIds = resolveTargets(repo, input.communeId, input.targets);
       const content = await contentOf(input, userId);
       // The validity runs from now, after any synthesis: the operator asked for "now".
       const issuedAt = Date.now();
