@@ -192,6 +192,7 @@ export class Controller {
       amplifier,
       warmupMs: () => plans.current?.warmupMs ?? config.warmupMs,
       muted: () => state.muted,
+      plan: () => plans.current,
     });
     fetcher.onReady((sha) => {
       scheduler.mediaReady();

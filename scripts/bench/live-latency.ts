@@ -11,6 +11,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import WebSocket from 'ws';
+import { formatClock, toZoned } from '@loa/shared';
 import { startAgentProcess } from './lib/agent-process.js';
 import { startServerProcess } from './lib/server-process.js';
 
@@ -66,6 +67,18 @@ function oggReader(onPacket: (p: Buffer) => void) {
 export async function main(args: string[]) {
   const o = parseArgs(args);
   const server = await startServerProcess();
+  // A normal live sounds only inside a window (rule 1): open one around now.
+  const minute = Math.floor(toZoned(Date.now(), 'Asia/Ho_Chi_Minh').seconds / 60) * 60;
+  await server.api.patch('/api/communes/default', { quietHours: null });
+  await server.api.put('/api/communes/default/windows', {
+    windows: [
+      {
+        id: 'do-tre',
+        start: formatClock(Math.max(0, minute - 300)),
+        end: formatClock(Math.min(86_399, minute + 3600)),
+      },
+    ],
+  });
   const created = await server.api.post<{ secret: string; serverPublicKey: string }>('/api/units', {
     id: 'cum-do-tre',
     name: 'Cụm đo độ trễ',

@@ -124,6 +124,9 @@ beforeAll(async () => {
     config: { warmupMs: 200 },
   });
   await waitFor('online', () => server.statuses.some((s) => s.online));
+  // A window open now (rule 1): the plan of test/plans.ts, with no item yet.
+  await server.publishPlan(UNIT, keys.sign(plan(UNIT, ++version, [])));
+  await waitFor('the plan', () => agent.controller.parts.plans.current?.version === version);
 }, 60_000);
 afterAll(async () => {
   await agent?.stop();
@@ -219,6 +222,29 @@ describe('a live session on the unit', () => {
     });
     expect(await send(cmd('stop', {}))).toMatchObject({ ok: true });
     await eventOf('emergency:em-lu:1', 'preempted');
+  });
+
+  it('keeps rule 1: outside every window only an emergency live sounds, holding like an emergency', async () => {
+    const later = Date.now() + 3 * 3600_000;
+    await server.publishPlan(
+      UNIT,
+      keys.sign(plan(UNIT, ++version, [], { windows: [{ startAt: later, endAt: later + 3600_000 }] })),
+    );
+    await waitFor('the plan', () => agent.controller.parts.plans.current?.version === version);
+    expect(await session().start()).toMatchObject({
+      ok: false,
+      error: 'outside every broadcast window of the plan held (rule 1); only an emergency live may sound now',
+    });
+    const s = session();
+    expect(await s.start({ level: 'emergency' })).toMatchObject({ ok: true });
+    expect(agent.controller.parts.scheduler.emergencyOnAir).toBe(true);
+    await s.speak(voice.slice(0, 40));
+    await s.stop();
+    const rec = await recordOf(`live:${s.id}`);
+    expect(rec.samples / 48_000).toBeGreaterThan(0.5);
+    expect((await eventOf(`live:${s.id}`, 'started')).reason).toBe(`emergency live session ${s.id}`);
+    await server.publishPlan(UNIT, keys.sign(plan(UNIT, ++version, [])));
+    await waitFor('the plan', () => agent.controller.parts.plans.current?.version === version);
   });
 
   it('releases by itself when the frames stop, and is refused while the unit is muted', async () => {

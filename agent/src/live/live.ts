@@ -5,7 +5,7 @@
 // with the session's HMAC and a rising sequence number are played (DESIGN §7): a stolen broker
 // password cannot speak through the loudspeakers. It releases on `live-stop`, when frames stop
 // for the session's idle time, or when a newer session replaces it.
-import { topics, type CommandBody, type PlanItem } from '@loa/shared';
+import { topics, type CommandBody, type PlanItem, type PlanWindow } from '@loa/shared';
 import { liveFrameReceiver, LIVE_KEY_BYTES } from '@loa/shared/live-frame';
 import type { Clock } from '../clock/clock.js';
 import type { Logger } from '../log.js';
@@ -15,6 +15,8 @@ import type { LivePlayback, LivePlaybackOptions } from './live-playback.js';
 
 export interface LiveArgs {
   sessionId: string;
+  /** An emergency live (rule 4) sounds outside windows and is not cut by planned items. */
+  level: 'normal' | 'emergency';
   key: string;
   head: Buffer;
   volume: number;
@@ -34,6 +36,8 @@ export interface LiveOptions {
   amplifier?: { hold(reason: string): () => void; readonly on: boolean; idle?(): Promise<void> };
   warmupMs: () => number;
   muted: () => boolean;
+  /** The plan held, for rule 1: a normal live sounds only inside one of its windows. */
+  plan: () => { windows: PlanWindow[] } | undefined;
 }
 
 const SESSION = /^[A-Za-z0-9-]{1,64}$/;
@@ -42,7 +46,8 @@ const MAX_HEAD_BYTES = 4096;
 
 /** Checks a command's arguments; throws a sentence for the ack. */
 export function parseLiveArgs(args: Record<string, unknown>): LiveArgs {
-  const { sessionId, key, head, volume, idleMs } = args;
+  const { sessionId, key, head, volume, idleMs, level = 'normal' } = args;
+  if (level !== 'normal' && level !== 'emergency') throw new Error('args.level must be normal or emergency');
   if (typeof sessionId !== 'string' || !SESSION.test(sessionId)) throw new Error('args.sessionId is missing');
   if (typeof key !== 'string' || Buffer.from(key, 'base64').length !== LIVE_KEY_BYTES)
     throw new Error(`args.key must be ${LIVE_KEY_BYTES} bytes in base64`);
@@ -54,7 +59,7 @@ export function parseLiveArgs(args: Record<string, unknown>): LiveArgs {
   const idle = idleMs ?? 5000;
   if (typeof idle !== 'number' || !Number.isInteger(idle) || idle < 500 || idle > 60_000)
     throw new Error('args.idleMs must be an integer 500–60000');
-  return { sessionId, key, head: headBytes, volume, idleMs: idle };
+  return { sessionId, level, key, head: headBytes, volume, idleMs: idle };
 }
 
 interface Running {
@@ -81,7 +86,15 @@ export class Live {
     const args = parseLiveArgs(rawArgs);
     if (this.current?.sessionId === args.sessionId) return; // the same command again
     if (this.opts.muted()) throw new Error('the unit is muted; unmute it first');
-    if (scheduler.emergencyOnAir) throw new Error('an emergency is on air; live may start once it has ended');
+    const emergency = args.level === 'emergency';
+    if (!emergency) {
+      if (scheduler.emergencyOnAir) throw new Error('an emergency is on air; live may start once it has ended');
+      const now = clock.now();
+      if (!(this.opts.plan()?.windows ?? []).some((w) => w.startAt <= now && now < w.endAt))
+        throw new Error(
+          'outside every broadcast window of the plan held (rule 1); only an emergency live may sound now',
+        );
+    }
     if (this.current) await this.end(`replaced by live session ${args.sessionId}`);
 
     const itemId = `live:${args.sessionId}`;
@@ -90,7 +103,8 @@ export class Live {
     const cold = amplifier ? !amplifier.on : false;
     // Held before the cut, so the relay does not drop between the planned item and the voice.
     const releaseAmp = amplifier?.hold(itemId);
-    const release = await scheduler.preempt(`pre-empted by live session ${args.sessionId}`, { live: true });
+    // A normal live lets an emergency cut in; an emergency live holds like an emergency does.
+    const release = await scheduler.preempt(`pre-empted by live session ${args.sessionId}`, { live: !emergency });
     const playback = player.prepareLive({ itemId, head: args.head, idleMs: args.idleMs });
     link.subscribe(topic, (_t, payload) => {
       const frame = receiver.accept(payload);
@@ -107,7 +121,7 @@ export class Live {
     const item: PlanItem = {
       id: itemId,
       bulletinId: 'live',
-      level: 'priority',
+      level: emergency ? 'emergency' : 'priority',
       media: { sha256: '0'.repeat(64), bytes: 1, durationMs: 1 },
       startAt: at,
       validUntil: cmd.expiresAt + 24 * 3600_000,
@@ -116,7 +130,7 @@ export class Live {
     const outcome = scheduler.playUrgent(
       {
         item,
-        base: { type: 'started', itemId, reason: `live session ${args.sessionId}` },
+        base: { type: 'started', itemId, reason: `${emergency ? 'emergency ' : ''}live session ${args.sessionId}` },
         request: { itemId, sha256: 'live', input: { kind: 'tone', seconds: 1, frequency: 0 } },
         playback,
       },

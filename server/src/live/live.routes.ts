@@ -4,7 +4,7 @@
 import Type from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { WebSocket } from 'ws';
-import { inScope } from '../auth/permissions.js';
+import { can, inScope } from '../auth/permissions.js';
 import { closeRefusedUpgrade, sameOrigin } from '../dashboard/dashboard.routes.js';
 import { HttpError } from '../http-error.js';
 import { LiveParams, LiveRequest, LiveView } from './live.schemas.js';
@@ -24,11 +24,23 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     async (req, reply) => {
       app.services.communes.get(req.body.communeId);
       const user = req.user!;
+      if (req.body.level === 'emergency' && !can(user, 'emergency'))
+        throw new HttpError(
+          403,
+          'forbidden',
+          `Your account (${user.role}) may not sound an emergency: it needs the emergency permission. Ask the leader.`,
+          'level',
+        );
       const started = await live.start(req.body, { id: user.id, name: user.username });
       req.audit = {
         subject: started.id,
         communeId: started.communeId,
-        detail: { units: started.units.map((u) => u.unitId), volume: started.volume, title: started.title },
+        detail: {
+          units: started.units.map((u) => u.unitId),
+          level: started.level,
+          volume: started.volume,
+          title: started.title,
+        },
       };
       return reply.code(201).send(started);
     },

@@ -9,6 +9,12 @@ export const LiveRequest = Type.Object(
     title: Type.Optional(Type.String({ maxLength: 300 })),
     targets: Targets,
     volume: Type.Integer({ minimum: 0, maximum: 100, description: 'the session’s own volume on every unit' }),
+    level: Type.Optional(
+      Type.Union([Type.Literal('normal'), Type.Literal('emergency')], {
+        description:
+          'emergency (needs the emergency permission): sounds outside windows too and takes units from a normal session',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -26,6 +32,7 @@ export const LiveView = Type.Object({
   id: Type.String(),
   communeId: Type.String(),
   title: Type.Union([Type.String(), Type.Null()]),
+  level: Type.Union([Type.Literal('normal'), Type.Literal('emergency')]),
   startedBy: Type.Object({ id: Type.Integer(), name: Type.String() }),
   startedAt: Type.Integer(),
   endedAt: Type.Union([Type.Integer(), Type.Null()]),

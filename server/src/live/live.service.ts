@@ -33,11 +33,15 @@ const SEQ_BYTES = 4;
 /** Ended sessions kept for GET /api/live/:id. */
 const KEEP_ENDED = 50;
 
+export type LiveLevel = 'normal' | 'emergency';
+
 export interface LiveInput {
   communeId: string;
   title?: string;
   targets: EmergencyInput['targets'];
   volume: number;
+  /** An emergency live (rule 4) sounds outside windows too and takes units from a normal one. */
+  level?: LiveLevel;
 }
 
 export interface LiveUnitView {
@@ -51,6 +55,7 @@ export interface LiveView {
   id: string;
   communeId: string;
   title: string | null;
+  level: LiveLevel;
   startedBy: { id: number; name: string };
   startedAt: number;
   endedAt: number | null;
@@ -70,6 +75,7 @@ interface Session {
   id: string;
   communeId: string;
   title: string | null;
+  level: LiveLevel;
   startedBy: { id: number; name: string };
   startedAt: number;
   endedAt: number | null;
@@ -107,6 +113,7 @@ export interface LiveDeps {
 export function liveService({ db, bus, signer, hub, log, audit, idleMs = IDLE_MS }: LiveDeps) {
   const targetsRepo = emergencyRepo(db);
   const commands = commandsRepo(db);
+  const planBody = db.prepare('SELECT body FROM plans WHERE unit_id = ?').pluck();
   const active = new Map<string, Session>();
   const ended = new Map<string, Session>();
   /** Which session holds each unit. */
@@ -139,6 +146,7 @@ export function liveService({ db, bus, signer, hub, log, audit, idleMs = IDLE_MS
       id: s.id,
       communeId: s.communeId,
       title: s.title,
+      level: s.level,
       startedBy: s.startedBy,
       startedAt: s.startedAt,
       endedAt: s.endedAt,
@@ -234,6 +242,25 @@ export function liveService({ db, bus, signer, hub, log, audit, idleMs = IDLE_MS
     return v;
   }
 
+  /** Rule 1: inside one of the windows of the unit's current plan. */
+  function insideWindow(unitId: string, now: number): boolean {
+    const body = planBody.get(unitId) as string | undefined;
+    if (!body) return false;
+    const { windows } = JSON.parse(body) as { windows: { startAt: number; endAt: number }[] };
+    return windows.some((w) => w.startAt <= now && now < w.endAt);
+  }
+
+  /** An emergency live takes a unit from the normal session holding it; a session left empty ends. */
+  async function takeOver(unitId: string, by: Session) {
+    const other = active.get(holder.get(unitId) ?? '');
+    if (!other) return;
+    other.units.delete(unitId);
+    holder.delete(unitId);
+    if (!other.units.size)
+      await stop(other.id, `its units were taken by an emergency live broadcast of ${by.startedBy.name}`, null);
+    else notify(other, { type: 'units', units: unitsOf(other) });
+  }
+
   const onAck = hub.on('command-ack', ({ unitId, commandId }) => {
     const id = holder.get(unitId);
     const s = id ? active.get(id) : undefined;
@@ -243,22 +270,48 @@ export function liveService({ db, bus, signer, hub, log, audit, idleMs = IDLE_MS
   return {
     async start(input: LiveInput, user: { id: number; name: string }): Promise<LiveView> {
       const unitIds = resolveTargets(targetsRepo, input.communeId, input.targets);
-      // One voice per loudspeaker: two people talking over each other help nobody.
-      for (const unitId of unitIds) {
-        const other = active.get(holder.get(unitId) ?? '');
-        if (other)
+      const level = input.level ?? 'normal';
+      if (level === 'normal') {
+        // Rule 1, checked here and again by each agent against the windows it holds.
+        const now = Date.now();
+        const outside = unitIds.filter((u) => !insideWindow(u, now));
+        if (outside.length)
           throw new HttpError(
             409,
-            'live-busy',
-            `Unit ${unitId} is already live in a session of ${other.startedBy.name} (since ${new Date(other.startedAt).toISOString()}). Ask them to stop, or leave that unit out.`,
+            'outside-window',
+            `No broadcast window is open now on ${outside.join(', ')}: outside the windows only an emergency live broadcast may sound (rule 1). Wait for the window, or leave those units out.`,
             'targets',
           );
+        // One voice per loudspeaker: two people talking over each other help nobody.
+        for (const unitId of unitIds) {
+          const other = active.get(holder.get(unitId) ?? '');
+          if (other)
+            throw new HttpError(
+              409,
+              'live-busy',
+              `Unit ${unitId} is already live in a session of ${other.startedBy.name} (since ${new Date(other.startedAt).toISOString()}). Ask them to stop, or leave that unit out.`,
+              'targets',
+            );
+        }
+      } else {
+        // Rule 4: an emergency is not kept waiting by anyone's live session, emergency or not.
+        for (const unitId of unitIds) {
+          const other = active.get(holder.get(unitId) ?? '');
+          if (other?.level === 'emergency' && other.startedBy.id !== user.id)
+            throw new HttpError(
+              409,
+              'live-busy',
+              `Unit ${unitId} is already in an emergency live broadcast of ${other.startedBy.name}. Ask them to stop first.`,
+              'targets',
+            );
+        }
       }
       const id = `live-${randomBytes(8).toString('hex')}`;
       const s: Session = {
         id,
         communeId: input.communeId,
         title: input.title ?? null,
+        level,
         startedBy: user,
         startedAt: Date.now(),
         endedAt: null,
@@ -279,9 +332,17 @@ export function liveService({ db, bus, signer, hub, log, audit, idleMs = IDLE_MS
         listeners: new Set(),
       };
       // Held before the first await, so a second start at the same instant finds them taken.
+      const taken = unitIds.filter((u) => active.has(holder.get(u) ?? ''));
+      const previous = new Map(taken.map((u) => [u, holder.get(u)!]));
       active.set(id, s);
       for (const unitId of unitIds) holder.set(unitId, id);
-      const stored = { sessionId: id, volume: input.volume, idleMs: AGENT_IDLE_MS };
+      for (const [unitId, was] of previous) {
+        // The agent ends the old session itself when the new live-start arrives.
+        holder.set(unitId, was);
+        await takeOver(unitId, s);
+        holder.set(unitId, id);
+      }
+      const stored = { sessionId: id, volume: input.volume, idleMs: AGENT_IDLE_MS, level };
       const args = { ...stored, key: s.key, head: opusHeadPages(s.serial).toString('base64') };
       s.units = await sendCommands('live-start', unitIds, args, stored, user.id);
       armIdle(s);

@@ -5,9 +5,10 @@ import { execFile } from 'node:child_process';
 import mqtt, { type MqttClient } from 'mqtt';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { topics } from '@loa/shared';
+import { formatClock, toZoned, topics } from '@loa/shared';
 import { openLiveFrame } from '@loa/shared/live-frame';
 import { opusPackets } from '@loa/shared/testing/opus';
+import { ApiClient } from '../testing/api-client.js';
 import { startServer, type TestServer, type TestUser } from '../testing/start-server.js';
 import { waitFor } from '../testing/wait.js';
 
@@ -55,8 +56,34 @@ describe('live sessions', () => {
     leader = await server.userClient('approver');
     other = await server.userClient('approver');
     editor = await server.userClient('editor');
-    units = [await fakeUnit(server, 'cum-dinh'), await fakeUnit(server, 'cum-suoi')];
+    units = [await fakeUnit(server, 'cum-dinh'), await fakeUnit(server, 'cum-suoi'), await fakeUnit(server, 'cum-nui')];
     voice = await opusPackets('sine=frequency=440:duration=2');
+    // The commune's window is open now; the mountain zone's opens in three hours (rule 1).
+    const minute = Math.floor(toZoned(Date.now(), 'Asia/Ho_Chi_Minh').seconds / 60) * 60;
+    await server.admin.patch('/api/communes/default', { quietHours: null });
+    const opened = await server.admin.put('/api/communes/default/windows', {
+      windows: [{ id: 'bay-gio', start: formatClock(minute - 300), end: formatClock(minute + 3600) }],
+    });
+    expect(opened.status, JSON.stringify(opened.body)).toBe(200);
+    const zone = await server.admin.post('/api/zones', {
+      id: 'nui',
+      name: 'Núi',
+      unitIds: ['cum-nui'],
+      windows: [{ id: 'sau', start: formatClock(minute + 3 * 3600), end: formatClock(minute + 4 * 3600) }],
+    });
+    expect(zone.status, JSON.stringify(zone.body)).toBe(201);
+    const planOf = server.app.db.prepare('SELECT body FROM plans WHERE unit_id = ?').pluck();
+    const openNow = (unit: string) => {
+      const body = planOf.get(unit) as string | undefined;
+      if (!body) return undefined;
+      const now = Date.now();
+      return (JSON.parse(body) as { windows: { startAt: number; endAt: number }[] }).windows.some(
+        (w) => w.startAt <= now && now < w.endAt,
+      );
+    };
+    await waitFor('plans with the windows', () =>
+      openNow('cum-dinh') && openNow('cum-suoi') && openNow('cum-nui') === false ? true : undefined,
+    );
   });
   afterAll(async () => {
     for (const u of units ?? []) await u.client.endAsync(true);
@@ -170,6 +197,53 @@ describe('live sessions', () => {
     expect(await theirs.closed).toBe(4403);
     expect(theirs.notices[0]).toMatchObject({ type: 'ended', reason: expect.stringContaining('Only the person') });
     expect((await other.post(`/api/live/${res.body.id}/stop`, {})).status).toBe(200);
+  });
+
+  it('keeps rule 1: outside the windows only an emergency live, which needs the emergency permission', async () => {
+    const normal = await start(leader, ['cum-nui']);
+    expect(normal.status).toBe(409);
+    expect(normal.body).toMatchObject({ error: 'outside-window' });
+    expect(normal.body.message).toContain('cum-nui');
+    // A machine allowed to go live but not to sound an emergency.
+    const made = await server.admin.post<{ token: string }>('/api/tokens', {
+      name: 'đài tỉnh',
+      permissions: ['live', 'bulletins:read'],
+    });
+    const machine = ApiClient.withToken(server.base, made.body.token);
+    const body = { communeId: 'default', targets: { unitIds: ['cum-nui'] }, volume: 90, level: 'emergency' };
+    const refused = await machine.post<{ error: string }>('/api/live', body);
+    expect(refused.status).toBe(403);
+    const em = await leader.post<{ id: string; level: string }>('/api/live', body);
+    expect(em.status, JSON.stringify(em.body)).toBe(201);
+    expect(em.body.level).toBe('emergency');
+    const nui = units[2]!;
+    const cmd = await waitFor('live-start', () => nui.commands.find((c) => c.args.sessionId === em.body.id));
+    expect(cmd.args.level).toBe('emergency');
+    await leader.post(`/api/live/${em.body.id}/stop`, {});
+  });
+
+  it('lets an emergency live take a unit from a normal session, which keeps its others', async () => {
+    const normal = await start(other, ['cum-dinh', 'cum-suoi']);
+    expect(normal.status).toBe(201);
+    const s = socket(other, normal.body.id);
+    await s.opened;
+    const em = await leader.post<{ id: string }>('/api/live', {
+      communeId: 'default',
+      targets: { unitIds: ['cum-dinh'] },
+      volume: 100,
+      level: 'emergency',
+    });
+    expect(em.status, JSON.stringify(em.body)).toBe(201);
+    const left = await other.get<{ units: { unitId: string }[]; endedAt: number | null }>(
+      `/api/live/${normal.body.id}`,
+    );
+    expect(left.body.units.map((u) => u.unitId)).toEqual(['cum-suoi']);
+    expect(left.body.endedAt).toBeNull();
+    await waitFor('told', () => s.notices.find((n) => n.type === 'units' && (n.units as unknown[]).length === 1));
+    // While the emergency holds it, nobody goes live on it normally.
+    expect((await start(other, ['cum-dinh'])).body).toMatchObject({ error: 'live-busy' });
+    await leader.post(`/api/live/${em.body.id}/stop`, {});
+    await other.post(`/api/live/${normal.body.id}/stop`, {});
   });
 
   it('allows one session per unit: a second on the same unit is refused, naming who holds it', async () => {
