@@ -21,7 +21,7 @@ export interface HandlerDeps {
   /** Run by `sh -c`; from the agent's configuration (root-owned), never from a command. */
   rebootCommand: string;
   /** Rule 4 (issue #8): agent/src/emergency. */
-  emergency?: { run(args: Record<string, unknown>, cmd: CommandBody): Promise<void> };
+  emergency?: { run(args: Record<string, unknown>, cmd: CommandBody): Promise<void>; cancel(id: string): void };
   /** Live broadcast (issue #8): agent/src/live. */
   live?: {
     start(args: Record<string, unknown>, cmd: CommandBody): Promise<void>;
@@ -41,7 +41,9 @@ export function commandHandlers(d: HandlerDeps): CommandHandlers {
     },
     mute: () => d.state.update({ muted: true }),
     unmute: () => d.state.update({ muted: false }),
-    stop: () => {
+    stop: (args) => {
+      // Naming an emergency: that one only, wherever it is (waiting, warming up, airing, repeating).
+      if (typeof args.emergencyId === 'string') return d.emergency?.cancel(args.emergencyId);
       d.scheduler.stopCurrent('stopped by command');
     },
     resync: () => d.resync(),

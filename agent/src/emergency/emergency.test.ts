@@ -163,6 +163,33 @@ describe('an emergency on the board (rule 4)', () => {
     expect(amp.switches[0]).toMatchObject({ on: true });
   });
 
+  it('stops early when the server says so: no more repeats, and the plan resumes', async () => {
+    const { emergency, player, setPlan, amp } = await make();
+    setPlan([item('after', media(5000, 2), T0 + 120_000)]);
+    await clock.advance(70_000);
+    const { args, cmd } = command({ repeat: 3 });
+    const started = emergency.run(args, cmd);
+    await clock.advance(0);
+    await clock.advance(3000); // the amplifier was cold: its warm-up first
+    await started;
+    await clock.advance(5000);
+    emergency.cancel('em-1');
+    await clock.advance(10);
+    expect(typesOf('emergency:em-1:1')).toEqual(['started', 'preempted']);
+    expect(events.find((e) => e.itemId === 'emergency:em-1:1' && e.type === 'preempted')?.reason).toBe(
+      'emergency em-1 stopped by the server',
+    );
+    await clock.advance(3 * EM_MS);
+    expect(typesOf('emergency:em-1:2')).toEqual([]);
+    await emergency.idle();
+    expect(amp.on).toBe(false);
+    await clock.advance(120_000);
+    expect(player.log.played.find((p) => p.itemId === 'after')?.startedAt).toBe(T0 + 120_000);
+    // A stop for another emergency leaves this one alone; a stopped one is refused if it comes again.
+    emergency.cancel('em-khac');
+    await expect(emergency.run(args, cmd)).rejects.toThrow('emergency em-1 was stopped by the server');
+  });
+
   it('airs outside every window, after the amplifier’s warm-up, and switches it off after', async () => {
     const at = WINDOW.endAt + 3600_000;
     clock = new ManualClock(at);

@@ -23,6 +23,8 @@ export interface EmergencyOptions {
   scheduler: {
     preempt(reason: string): Promise<() => void>;
     playUrgent(manual: ManualPlay, onStarted: () => void): Promise<UrgentOutcome>;
+    readonly playing: string | null;
+    stopCurrent(reason: string): boolean;
   };
   /** `idle` resolves once the relay has switched (spawning gpioset on a busy board takes a while). */
   amplifier?: { hold(reason: string): () => void; readonly on: boolean; idle?(): Promise<void> };
@@ -63,6 +65,10 @@ export class Emergency {
   private generation = 0;
   private waiting = new Map<string, { ref: MediaRef; wake: Set<() => void> }>();
   private airing: Promise<void> | undefined;
+  /** The emergency under way (waiting for media, warming up or airing) and its generation. */
+  private running: { id: string; generation: number } | undefined;
+  /** Stopped by the server: never aired, even if its command arrives after the stop. */
+  private readonly cancelled = new Set<string>();
 
   constructor(private readonly opts: EmergencyOptions) {}
 
@@ -75,6 +81,19 @@ export class Emergency {
   mediaReady(sha: string): void {
     const w = this.waiting.get(sha);
     if (w) for (const wake of [...w.wake]) wake();
+  }
+
+  /**
+   * The server stopped this emergency early (a `stop` naming it): nothing more of it sounds, not its
+   * remaining repeats, and the plan resumes. Another emergency, or none, is left alone.
+   */
+  cancel(emergencyId: string): void {
+    this.cancelled.add(emergencyId);
+    if (this.running?.id !== emergencyId || this.running.generation !== this.generation) return;
+    this.generation++;
+    for (const w of this.waiting.values()) for (const wake of [...w.wake]) wake();
+    if (this.opts.scheduler.playing?.startsWith(`emergency:${emergencyId}:`))
+      this.opts.scheduler.stopCurrent(`emergency ${emergencyId} stopped by the server`);
   }
 
   /** Agent stopping: no further repeat, no more waiting for media (the scheduler stops the sound). */
@@ -97,7 +116,10 @@ export class Emergency {
       throw new Error(`emergency ${args.emergencyId} was valid until ${new Date(validUntil).toISOString()}`);
     // Mute is how a technician silences a broken cluster; it wins even here (unit-state gain).
     if (this.opts.muted()) throw new Error('the unit is muted; unmute it first');
+    if (this.cancelled.has(args.emergencyId))
+      throw new Error(`emergency ${args.emergencyId} was stopped by the server`);
     const generation = ++this.generation;
+    this.running = { id: args.emergencyId, generation };
     if (!media.has(args.sha256)) await this.fetch(args, validUntil, generation);
     if (generation !== this.generation) throw new Error('superseded by a newer emergency');
     log.warn(`emergency ${args.emergencyId}: pre-empting whatever plays, ${args.repeat}× at volume ${args.volume}`);

@@ -366,4 +366,13 @@ export const migrations: ReadonlyArray<{ version: number; name: string; sql: str
       ALTER TABLE bulletins ADD COLUMN relay_duration_ms INTEGER;
     `,
   },
+  {
+    version: 16,
+    name: 'emergency stop',
+    sql: `
+      -- Stopped early by a person (issue #8): the units got a signed stop for it.
+      ALTER TABLE emergencies ADD COLUMN stopped_at INTEGER;
+      ALTER TABLE emergencies ADD COLUMN stopped_by INTEGER;
+    `,
+  },
 ];

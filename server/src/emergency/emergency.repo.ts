@@ -13,6 +13,8 @@ export interface EmergencyRow {
   created_at: number;
   valid_until: number;
   created_by: number | null;
+  stopped_at?: number | null;
+  stopped_by?: number | null;
 }
 
 export interface EmergencyUnitRow {
@@ -47,6 +49,14 @@ export function emergencyRepo(db: Db) {
   );
   const zoneExists = db.prepare('SELECT 1 FROM zones WHERE id = ? AND commune_id = ?');
   const unit = db.prepare('SELECT id, commune_id, revoked_at FROM units WHERE id = ?');
+  // Not sent again to a unit that comes back after the stop.
+  const expirePending = db.prepare(
+    `UPDATE unit_commands SET state = 'expired'
+      WHERE state = 'pending' AND id IN (SELECT command_id FROM emergency_units WHERE emergency_id = ?)`,
+  );
+  const markStopped = db.prepare(
+    'UPDATE emergencies SET stopped_at = ?, stopped_by = ? WHERE id = ? AND stopped_at IS NULL',
+  );
   return {
     insert: (row: EmergencyRow, units: Array<{ unitId: string; commandId: string }>) =>
       db.transaction(() => {
@@ -54,6 +64,11 @@ export function emergencyRepo(db: Db) {
         for (const u of units) insertUnit.run(row.id, u.unitId, u.commandId);
       })(),
     get: (id: string) => byId.get(id) as EmergencyRow | undefined,
+    stopped: (id: string, at: number, by: number | null) =>
+      db.transaction(() => {
+        expirePending.run(id);
+        return markStopped.run(at, by, id).changes > 0;
+      })(),
     list: (communeIds: string[] | null, limit: number) =>
       recent.all({ communes: communeIds ? JSON.stringify(communeIds) : null, limit }) as EmergencyRow[],
     units: (id: string) => unitsOf.all(id) as EmergencyUnitRow[],

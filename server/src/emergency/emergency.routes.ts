@@ -34,6 +34,19 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
+  app.post(
+    '/api/emergency/:id/stop',
+    {
+      config: { permission: 'emergency', audit: 'emergency.stop', scope: 'none' },
+      schema: { params: EmergencyParams, response: { 200: EmergencyView } },
+    },
+    async (req) => {
+      const stopped = await emergency.stop(req.params.id, req.user?.id ?? null, (c) => inScope(req.user, c));
+      req.audit = { subject: stopped.id, communeId: stopped.communeId, detail: { units: stopped.units.length } };
+      return stopped;
+    },
+  );
+
   app.get(
     '/api/emergency',
     {

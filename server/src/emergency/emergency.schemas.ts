@@ -56,6 +56,7 @@ export const EmergencyView = Type.Object({
   volume: Type.Integer(),
   createdAt: Type.Integer(),
   validUntil: Type.Integer(),
+  stoppedAt: Type.Union([Type.Integer(), Type.Null()], { description: 'stopped early by a person' }),
   units: Type.Array(EmergencyUnitView),
 });
 

@@ -106,6 +106,7 @@ export function emergencyService({ db, bus, signer, media, log }: EmergencyDeps)
       volume: row.volume,
       createdAt: row.created_at,
       validUntil: row.valid_until,
+      stoppedAt: row.stopped_at ?? null,
       units: repo.units(row.id).map((u) => ({
         unitId: u.unit_id,
         commandId: u.command_id,
@@ -178,6 +179,49 @@ export function emergencyService({ db, bus, signer, media, log }: EmergencyDeps)
       // All at once: 1,000 units are one burst of QoS 1 publishes, not 1,000 round trips in turn.
       await Promise.all(sent.map((s) => send(s.unitId, s.envelope)));
       log.warn({ emergency: id, units: unitIds.length, sha256: content.sha256 }, 'emergency broadcast sent');
+      return view(repo.get(id)!);
+    },
+    /**
+     * Stops an emergency early (a mistake, the danger passed): a signed `stop` naming it goes to each
+     * of its units, valid as long as the emergency was; a unit plays nothing more of it, not even
+     * its remaining repeats, and resumes its plan.
+     */
+    async stop(id: string, userId: number | null, inScope: (communeId: string) => boolean) {
+      const row = repo.get(id);
+      if (!row || !inScope(row.commune_id))
+        throw new HttpError(404, 'emergency-not-found', `There is no emergency broadcast ${id}.`);
+      const now = Date.now();
+      if (row.stopped_at) return view(row);
+      if (row.valid_until <= now)
+        throw new HttpError(409, 'emergency-over', `Emergency broadcast ${id} is already over: nothing to stop.`);
+      repo.stopped(id, now, userId);
+      const args = { emergencyId: id };
+      const sent = repo.units(id).map((u) => {
+        const body: CommandBody = {
+          unit: u.unit_id,
+          id: `cmd-${randomBytes(8).toString('hex')}`,
+          type: 'stop',
+          args,
+          issuedAt: now,
+          expiresAt: row.valid_until,
+        };
+        return { unitId: u.unit_id, commandId: body.id, envelope: JSON.stringify(signer.sign(body)) };
+      });
+      db.transaction(() => {
+        for (const s of sent)
+          commands.insert({
+            id: s.commandId,
+            unitId: s.unitId,
+            type: 'stop',
+            args: JSON.stringify(args),
+            issuedAt: now,
+            expiresAt: row.valid_until,
+            issuedBy: userId,
+            envelope: s.envelope,
+          });
+      })();
+      await Promise.all(sent.map((s) => send(s.unitId, s.envelope)));
+      log.warn({ emergency: id, units: sent.length }, 'emergency broadcast stopped');
       return view(repo.get(id)!);
     },
     get(id: string, inScope: (communeId: string) => boolean) {

@@ -205,3 +205,68 @@ describe('POST /api/emergency', () => {
     expect(foreign.body.error).toBe('unit-not-found');
   });
 });
+
+describe('POST /api/emergency/:id/stop', () => {
+  it('sends a signed stop naming it to its units, and a unit offline meanwhile never gets it', async () => {
+    const res = await server.admin.post<{ secret: string }>('/api/units', {
+      id: 'thon-e',
+      name: 'thon-e',
+      communeId: 'default',
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    secrets.set('thon-e', res.body.secret);
+    const approver = await server.userClient('approver');
+    const started = await approver.post<View>('/api/emergency', {
+      communeId: 'default',
+      content: { ttsText: 'Báo nhầm, xin lỗi bà con.' },
+      targets: { unitIds: ['thon-a', 'thon-e'] },
+      repeat: 5,
+      volume: 90,
+      validSeconds: 600,
+    });
+    expect(started.status, JSON.stringify(started.body)).toBe(201);
+    const id = started.body.id;
+    await waitFor('at thon-a', () => received.get('thon-a')?.find((c) => c.args.emergencyId === id));
+
+    const editor = await server.userClient('editor');
+    expect((await editor.post(`/api/emergency/${id}/stop`, {})).status).toBe(403);
+    const stopped = await approver.post<View & { stoppedAt: number | null }>(`/api/emergency/${id}/stop`, {});
+    expect(stopped.status).toBe(200);
+    expect(stopped.body.stoppedAt).toBeGreaterThan(0);
+    const stop = await waitFor('the stop at thon-a', () =>
+      received.get('thon-a')?.find((c) => c.type === 'stop' && c.args.emergencyId === id),
+    );
+    expect(stop.expiresAt).toBe(started.body.validUntil);
+    // thon-e comes back: neither the emergency nor anything of it is sent any more.
+    expect(stopped.body.units.find((u) => u.unitId === 'thon-e')?.state).toBe('expired');
+    await connectUnit('thon-e');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(received.get('thon-e')?.some((c) => c.args.emergencyId === id && c.type === 'emergency')).toBeFalsy();
+    // Stopping again changes nothing; the audit says who stopped it.
+    const again = await approver.post<{ stoppedAt: number }>(`/api/emergency/${id}/stop`, {});
+    expect(again.body.stoppedAt).toBe(stopped.body.stoppedAt);
+    const audit = await server.admin.get<{ entries: { action: string; subject: string; username: string }[] }>(
+      '/api/audit?limit=20',
+    );
+    expect(audit.body.entries.filter((e) => e.action === 'emergency.stop' && e.subject === id)).toHaveLength(2);
+  });
+
+  it('refuses to stop one that is over, or unknown', async () => {
+    const approver = await server.userClient('approver');
+    expect((await approver.post<{ error: string }>('/api/emergency/em-khong-co/stop', {})).body.error).toBe(
+      'emergency-not-found',
+    );
+    const started = await approver.post<View>('/api/emergency', {
+      communeId: 'default',
+      content: { ttsText: 'Thử.' },
+      targets: { unitIds: ['thon-a'] },
+      repeat: 1,
+      volume: 50,
+      validSeconds: 10,
+    });
+    server.app.db.prepare('UPDATE emergencies SET valid_until = ? WHERE id = ?').run(Date.now() - 1, started.body.id);
+    const late = await approver.post<{ error: string }>(`/api/emergency/${started.body.id}/stop`, {});
+    expect(late.status).toBe(409);
+    expect(late.body.error).toBe('emergency-over');
+  });
+});
