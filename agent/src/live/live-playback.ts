@@ -76,6 +76,11 @@ export class LivePlayback implements Playback {
     return this.opts.itemId;
   }
 
+  /** Why it cannot play at all (no ffmpeg on the board), before anything is promised. */
+  get unplayable(): string | undefined {
+    return this.child ? undefined : FFMPEG_MISSING;
+  }
+
   /** One authentic Ogg page, in order. */
   push(page: Buffer): void {
     if (this.endReason || !this.child) return;

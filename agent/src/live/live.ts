@@ -100,12 +100,13 @@ export class Live {
     const itemId = `live:${args.sessionId}`;
     const topic = topics.live(args.sessionId);
     const receiver = liveFrameReceiver(args.key, args.sessionId);
+    const playback = player.prepareLive({ itemId, head: args.head, idleMs: args.idleMs });
+    if (playback.unplayable) throw new Error(playback.unplayable);
     const cold = amplifier ? !amplifier.on : false;
     // Held before the cut, so the relay does not drop between the planned item and the voice.
     const releaseAmp = amplifier?.hold(itemId);
     // A normal live lets an emergency cut in; an emergency live holds like an emergency does.
     const release = await scheduler.preempt(`pre-empted by live session ${args.sessionId}`, { live: !emergency });
-    const playback = player.prepareLive({ itemId, head: args.head, idleMs: args.idleMs });
     link.subscribe(topic, (_t, payload) => {
       const frame = receiver.accept(payload);
       if (frame.ok) return playback.push(frame.audio);
