@@ -83,6 +83,21 @@ describe('the emergency screen', () => {
     expect(commands).toHaveLength(1);
     expect(commands[0]).toMatchObject({ type: 'emergency', args: { repeat: 2, volume: 100 } });
     expect(await page.locator('[data-unit]').count()).toBe(1);
+
+    // A mistake: stopped from the same screen, after the browser's confirm (dismissed first: nothing).
+    page.once('dialog', (d) => void d.dismiss());
+    await page.getByRole('button', { name: 'Dừng phát khẩn cấp' }).click();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(commands.filter((c) => c.type === 'stop')).toHaveLength(0);
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: 'Dừng phát khẩn cấp' }).click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: /Đã dừng lúc/ })
+      .waitFor();
+    expect(await page.getByRole('button', { name: 'Dừng phát khẩn cấp' }).count()).toBe(0);
+    const stop = commands.find((c) => c.type === 'stop');
+    expect(stop?.args).toEqual({ emergencyId: commands[0]!.args.emergencyId });
   });
 
   it('is not offered to a viewer, and the server refuses one sent from the page anyway', async () => {

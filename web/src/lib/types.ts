@@ -80,6 +80,12 @@ export interface Zone {
 
 export type BulletinState = 'draft' | 'submitted' | 'approved' | 'on_air' | 'expired' | 'withdrawn' | 'rejected';
 
+/** A relay as the API takes and returns it (server/src/schedule/bulletins.schemas.ts `Relay`). */
+export interface Relay {
+  url: string;
+  durationMs: number;
+}
+
 export interface Bulletin {
   id: string;
   communeId: string;
@@ -87,6 +93,8 @@ export interface Bulletin {
   text: string | null;
   level: Level;
   mediaSha256: string | null;
+  /** A relay (tiếp sóng, issue #8) instead of a media: the units pull this stream for durationMs. */
+  relay: Relay | null;
   state: BulletinState;
   targets: { commune?: boolean; zoneIds?: string[]; unitIds?: string[] };
   recurrence: { days: number[]; windowIds?: string[]; pinnedTimes?: string[] };

@@ -1,5 +1,6 @@
-// One bulletin: everything about it, its audio to hear before approving, and what the signed-in
-// person may do with it in its state (DESIGN §4 state machine; the server checks it all again).
+// One bulletin: everything about it, its audio to hear before approving (or, for a relay, the
+// stream and how long it is relayed), and what the signed-in person may do with it in its state
+// (DESIGN §4 state machine; the server checks it all again).
 import { useState } from 'preact/hooks';
 import { t, type Key } from '../../i18n/index.js';
 import { api, query } from '../../lib/api.js';
@@ -14,6 +15,25 @@ import { ErrorNote } from '../../ui/ErrorNote.js';
 import { LevelBadge, StateBadge } from '../../ui/badges.js';
 import { useAction } from '../../ui/use-action.js';
 import { WEEK } from './BulletinForm.js';
+import { RelayBadge, relayLength, type Relay } from './AudioSource.js';
+
+/** In place of the player: a relay has no audio of its own, only a stream the units pull. */
+function RelayFacts({ relay }: { relay: Relay }) {
+  return (
+    <section class="card" aria-label={t('relay.badge')} data-testid="relay-facts">
+      <dl class="facts">
+        <dt>{t('relay.stream')}</dt>
+        <dd style={{ overflowWrap: 'anywhere' }}>
+          <a href={relay.url} target="_blank" rel="noopener noreferrer" title={t('relay.open')}>
+            {relay.url}
+          </a>
+        </dd>
+        <dt>{t('relay.duration')}</dt>
+        <dd>{relayLength(relay.durationMs)}</dd>
+      </dl>
+    </section>
+  );
+}
 
 function Player({ sha256 }: { sha256: string }) {
   const media = useApi<Media>(`/api/media/${sha256}`);
@@ -127,6 +147,7 @@ export function BulletinDetail({ id }: { id: string }) {
       <h1>{b.title}</h1>
       <p class="row">
         <LevelBadge level={b.level} /> <StateBadge state={b.state} />
+        {b.relay && <RelayBadge />}
       </p>
       {b.state === 'rejected' && b.rejectedReason && (
         <p class="note error">
@@ -134,7 +155,7 @@ export function BulletinDetail({ id }: { id: string }) {
         </p>
       )}
       <Actions b={b} onChange={setChanged} />
-      {b.mediaSha256 && <Player sha256={b.mediaSha256} />}
+      {b.relay ? <RelayFacts relay={b.relay} /> : b.mediaSha256 && <Player sha256={b.mediaSha256} />}
       <dl class="facts">
         {b.text && (
           <>

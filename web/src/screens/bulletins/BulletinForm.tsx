@@ -1,8 +1,9 @@
-// Writing a bulletin (DESIGN §4): audio, level, where (commune, zones, units), when (days, windows
-// or pinned times), repeats, validity and volume. Saved as a draft, or saved and sent for approval.
+// Writing a bulletin (DESIGN §4): audio (or a stream to relay, issue #8), level, where (commune,
+// zones, units), when (days, windows or pinned times), repeats, validity and volume. Saved as a
+// draft, or saved and sent for approval.
 import { useState } from 'preact/hooks';
 import { t, type Key } from '../../i18n/index.js';
-import { api, query } from '../../lib/api.js';
+import { api, ApiError, query } from '../../lib/api.js';
 import { href, navigate } from '../../lib/router.js';
 import { can } from '../../lib/session.js';
 import { useApi } from '../../lib/use-api.js';
@@ -11,8 +12,8 @@ import type { Bulletin, Commune, Level, Media, Zone } from '../../lib/types.js';
 import { useUnits } from '../../data/units.js';
 import { UserError } from '../../lib/errors.js';
 import { ErrorNote } from '../../ui/ErrorNote.js';
-import { useAction } from '../../ui/use-action.js';
-import { AudioSource } from './AudioSource.js';
+import { focusField, useAction } from '../../ui/use-action.js';
+import { AudioSource, readRelay, type Relay } from './AudioSource.js';
 
 /** Monday first, as Vietnamese calendars are read; values are 0 = Sunday … 6 (the API's). */
 export const WEEK = [1, 2, 3, 4, 5, 6, 0] as const;
@@ -24,6 +25,7 @@ export function BulletinForm({ commune }: { commune: Commune }) {
   const units = [...byId.values()].filter((u) => u.communeId === commune.id);
   const [media, setMedia] = useState<Media | null>(null);
   const [audioBusy, setAudioBusy] = useState(false);
+  const [relay, setRelay] = useState(false);
   const [level, setLevel] = useState<Level>('ordinary');
   const [whole, setWhole] = useState(true);
   const [when, setWhen] = useState<'windows' | 'pinned'>('windows');
@@ -37,7 +39,19 @@ export function BulletinForm({ commune }: { commune: Commune }) {
     const form = e.currentTarget as HTMLFormElement;
     const data = new FormData(form);
     const andSubmit = (e as SubmitEvent).submitter?.getAttribute('value') === 'submit';
-    if (!media) return setError(new UserError(t('bulletin.needAudio')));
+    let source: { mediaSha256: string } | { relay: Relay };
+    if (relay) {
+      const read = readRelay(data);
+      if ('error' in read) {
+        setError(read.error);
+        focusField(read.field);
+        return;
+      }
+      source = { relay: read };
+    } else {
+      if (!media) return setError(new UserError(t('bulletin.needAudio')));
+      source = { mediaSha256: media.sha256 };
+    }
     const validFrom = fromLocalInput(String(data.get('validFrom')), tz);
     const validUntil = fromLocalInput(String(data.get('validUntil')), tz);
     if (validFrom === undefined || validUntil === undefined) return setError(new UserError(t('bulletin.needValidity')));
@@ -49,7 +63,7 @@ export function BulletinForm({ commune }: { commune: Commune }) {
       title: String(data.get('title')).trim(),
       text: String(data.get('text') ?? '').trim() || undefined,
       level,
-      mediaSha256: media.sha256,
+      ...source,
       targets: { commune: whole, zoneIds: whole ? [] : zoneIds, unitIds: whole ? [] : unitIds },
       recurrence: {
         days: data.getAll('days').map(Number),
@@ -61,7 +75,14 @@ export function BulletinForm({ commune }: { commune: Commune }) {
       volume,
     };
     void run(async () => {
-      const created = await api.post<Bulletin>('/api/bulletins', body);
+      const created = await api.post<Bulletin>('/api/bulletins', body).catch((err: unknown) => {
+        // The server's refusal of the stream or its length, in the words of the relay fields.
+        if (err instanceof ApiError && err.code === 'invalid-request' && err.field?.startsWith('relay.')) {
+          const code = err.field === 'relay.url' ? 'relay-url' : 'relay-duration';
+          throw new ApiError(err.status, code, err.message, err.field);
+        }
+        throw err;
+      });
       if (andSubmit) await api.post(`/api/bulletins/${encodeURIComponent(created.id)}/submit`);
       navigate(href('bulletins', created.id));
     });
@@ -79,7 +100,14 @@ export function BulletinForm({ commune }: { commune: Commune }) {
         {t('bulletin.text')} <span class="muted">({t('app.optional')})</span>
         <textarea name="text" rows={3} maxLength={20000} />
       </label>
-      <AudioSource media={media} onMedia={setMedia} onBusy={setAudioBusy} />
+      <AudioSource
+        media={media}
+        onMedia={setMedia}
+        onBusy={setAudioBusy}
+        relay={relay}
+        onRelay={setRelay}
+        windows={commune.windows}
+      />
       <fieldset data-field="level" tabIndex={-1}>
         <legend>{t('bulletin.level')}</legend>
         {levels.map((l) => (
@@ -222,10 +250,10 @@ export function BulletinForm({ commune }: { commune: Commune }) {
       <p class="muted">{t('bulletin.tzNote', { tz })}</p>
       <ErrorNote error={error} />
       <div class="row">
-        <button type="submit" name="action" value="draft" disabled={busy || audioBusy}>
+        <button type="submit" name="action" value="draft" disabled={busy || (audioBusy && !relay)}>
           {t('bulletin.saveDraft')}
         </button>
-        <button type="submit" name="action" value="submit" class="primary" disabled={busy || audioBusy}>
+        <button type="submit" name="action" value="submit" class="primary" disabled={busy || (audioBusy && !relay)}>
           {t('bulletin.saveSubmit')}
         </button>
         <a href={href('bulletins')}>{t('action.cancel')}</a>

@@ -12,6 +12,7 @@ import { ErrorNote } from '../../ui/ErrorNote.js';
 import { LevelBadge, StateBadge } from '../../ui/badges.js';
 import { BulletinForm } from './BulletinForm.js';
 import { BulletinDetail } from './BulletinDetail.js';
+import { RelayBadge, relayLength } from './AudioSource.js';
 
 const FILTERS: Record<string, BulletinState[] | null> = {
   all: null,
@@ -70,7 +71,17 @@ function BulletinList({ params }: { params: URLSearchParams }) {
               {rows.map((b) => (
                 <tr key={b.id}>
                   <td data-label={t('bulletin.title')}>
-                    <a href={href('bulletins', b.id)}>{b.title}</a>
+                    {b.relay ? (
+                      // One block: on a phone the cell is a flex row beside its label.
+                      <div style={{ minWidth: 0 }}>
+                        <a href={href('bulletins', b.id)}>{b.title}</a>
+                        <div class="muted" data-testid="relay-summary" style={{ overflowWrap: 'anywhere' }}>
+                          <RelayBadge /> {b.relay.url} · {relayLength(b.relay.durationMs)}
+                        </div>
+                      </div>
+                    ) : (
+                      <a href={href('bulletins', b.id)}>{b.title}</a>
+                    )}
                   </td>
                   <td data-label={t('bulletin.level')}>
                     <LevelBadge level={b.level} />

@@ -13,6 +13,7 @@ import { useUnits } from '../../data/units.js';
 import { UserError } from '../../lib/errors.js';
 import { ErrorNote } from '../../ui/ErrorNote.js';
 import { useAction } from '../../ui/use-action.js';
+import { useNow } from '../../ui/use-now.js';
 import { AudioSource } from '../bulletins/AudioSource.js';
 import './emergency.css';
 
@@ -25,6 +26,7 @@ interface EmergencyView {
   volume: number;
   createdAt: number;
   validUntil: number;
+  stoppedAt: number | null;
   units: { unitId: string; state: 'pending' | 'acked' | 'failed' | 'expired'; error?: string }[];
 }
 
@@ -52,6 +54,8 @@ export default function EmergencyScreen() {
   const [sent, setSent] = useState<EmergencyView | null>(null);
   const { busy, error, run, setError } = useAction();
   const view = useApi<EmergencyView>(sent ? `/api/emergency/${sent.id}` : null);
+  const stopping = useAction();
+  const now = useNow(1000);
   useLiveReload(['command-ack'], view.reload);
 
   if (!commune) return <p class="muted">{t('emergency.noCommune')}</p>;
@@ -262,6 +266,30 @@ export default function EmergencyScreen() {
               </li>
             ))}
           </ul>
+          {result.stoppedAt !== null ? (
+            <p class="note" role="status">
+              {t('emergency.stoppedAt', { time: clock(result.stoppedAt, commune.timeZone, true) })}
+            </p>
+          ) : (
+            result.validUntil > now && (
+              <button
+                type="button"
+                class="danger"
+                disabled={stopping.busy}
+                onClick={() =>
+                  stopping.run(async () => {
+                    // A mistake, or the danger passed: the units stop it and resume their plans.
+                    if (!window.confirm(t('emergency.stopConfirm'))) return;
+                    await api.post(`/api/emergency/${result.id}/stop`, {});
+                    view.reload();
+                  })
+                }
+              >
+                {t('emergency.stop')}
+              </button>
+            )
+          )}
+          <ErrorNote error={stopping.error} />
         </section>
       )}
     </div>
