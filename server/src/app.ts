@@ -36,6 +36,7 @@ import alertsRoutes from './alerts/alerts.routes.js';
 import alertSettingsRoutes from './alerts/alert-settings.routes.js';
 import emergencyRoutes from './emergency/emergency.routes.js';
 import liveRoutes from './live/live.routes.js';
+import { drainBody } from './http/drain-body.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -78,6 +79,16 @@ export async function buildApp(config: Config, { logStream, ...opts }: BuildOpti
   } as FastifyServerOptions).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorate('config', config);
+
+  // A refusal sent before the request's body was read (an upload by someone without the right, a
+  // file over the limit): the client is still sending. Closing at once makes it fail to read the
+  // answer (EPIPE); leaving the rest to Node keeps the connection busy past a graceful shutdown's
+  // sweep of idle ones. So the rest of a small body is read and dropped before the answer goes,
+  // and only a large one gets its connection closed after the answer.
+  app.addHook('onSend', async (request, reply) => {
+    if (request.raw.complete || request.headers.upgrade) return;
+    if (!(await drainBody(request.raw, 8 * 1024 * 1024, 3000))) reply.header('connection', 'close');
+  });
 
   app.setErrorHandler((err, req, reply) => {
     if (err instanceof HttpError) {

@@ -38,7 +38,11 @@ async function main() {
     if (closing) return;
     closing = true;
     app.log.info({ signal }, 'shutting down');
+    // A client holding a request open must not keep the database and the broker from closing
+    // cleanly: after 5 s its connection is cut, and only a close stuck past 15 s exits hard.
+    const cut = setTimeout(() => app.server.closeAllConnections(), 5_000);
     const force = setTimeout(() => process.exit(1), 15_000);
+    cut.unref();
     force.unref();
     await app.close();
     process.exit(0);
