@@ -177,6 +177,7 @@ export class Controller {
       clock,
       log: log.child('emergency'),
       scheduler,
+      player,
       amplifier,
       warmupMs: () => plans.current?.warmupMs ?? config.warmupMs,
       media: store,

@@ -79,6 +79,7 @@ async function make(opts: { cached?: Set<string>; muted?: boolean } = {}) {
     clock,
     log: memoryLogger(),
     scheduler,
+    player,
     amplifier: amp,
     warmupMs: () => 3000,
     media: store,

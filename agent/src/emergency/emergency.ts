@@ -5,6 +5,7 @@
 import { isSha256, type CommandBody, type MediaRef, type PlanItem } from '@loa/shared';
 import type { Clock } from '../clock/clock.js';
 import type { Logger } from '../log.js';
+import type { Playback, PlayRequest } from '../player/player.js';
 import type { ManualPlay, UrgentOutcome } from '../scheduler/scheduler.js';
 
 export interface EmergencyArgs {
@@ -26,6 +27,8 @@ export interface EmergencyOptions {
     readonly playing: string | null;
     stopCurrent(reason: string): boolean;
   };
+  /** Makes the next repeat's decoder while the current one plays, so repeats follow back to back. */
+  player?: { prepare(req: PlayRequest): Playback };
   /** `idle` resolves once the relay has switched (spawning gpioset on a busy board takes a while). */
   amplifier?: { hold(reason: string): () => void; readonly on: boolean; idle?(): Promise<void> };
   warmupMs: () => number;
@@ -161,33 +164,50 @@ export class Emergency {
       await this.opts.amplifier?.idle?.();
       await clock.waitUntil(clock.now() + this.opts.warmupMs());
     }
-    for (let n = 1; n <= args.repeat; n++) {
-      if (generation !== this.generation) return;
-      if (clock.now() >= validUntil) return;
-      const item: PlanItem = {
-        id: `emergency:${args.emergencyId}:${n}`,
-        bulletinId: 'emergency',
-        level: 'emergency',
-        media: { sha256: args.sha256, bytes: args.bytes, durationMs: args.durationMs },
-        startAt: clock.now(),
-        validUntil,
-        volume: args.volume,
-      };
-      let outcome: UrgentOutcome;
-      try {
-        outcome = await scheduler.playUrgent(
-          {
-            item,
-            base: { type: 'started', itemId: item.id, sha256: args.sha256, reason: `emergency ${n}/${args.repeat}` },
-            request: { itemId: item.id, sha256: args.sha256, input: { kind: 'file', path: media.path(args.sha256) } },
-          },
-          started,
-        );
-      } catch (err) {
-        failed(err as Error);
-        return;
+    const request = (n: number): PlayRequest => ({
+      itemId: `emergency:${args.emergencyId}:${n}`,
+      sha256: args.sha256,
+      input: { kind: 'file', path: media.path(args.sha256) },
+    });
+    // The next repeat's decoder is started once this one sounds, not at its end: back to back.
+    let next: Playback | undefined;
+    try {
+      for (let n = 1; n <= args.repeat; n++) {
+        if (generation !== this.generation) return;
+        if (clock.now() >= validUntil) return;
+        const item: PlanItem = {
+          id: `emergency:${args.emergencyId}:${n}`,
+          bulletinId: 'emergency',
+          level: 'emergency',
+          media: { sha256: args.sha256, bytes: args.bytes, durationMs: args.durationMs },
+          startAt: clock.now(),
+          validUntil,
+          volume: args.volume,
+        };
+        const playback = next;
+        next = undefined;
+        let outcome: UrgentOutcome;
+        try {
+          outcome = await scheduler.playUrgent(
+            {
+              item,
+              base: { type: 'started', itemId: item.id, sha256: args.sha256, reason: `emergency ${n}/${args.repeat}` },
+              request: request(n),
+              ...(playback ? { playback } : {}),
+            },
+            () => {
+              started();
+              if (n < args.repeat) next = this.opts.player?.prepare(request(n + 1));
+            },
+          );
+        } catch (err) {
+          failed(err as Error);
+          return;
+        }
+        if (outcome !== 'finished') return;
       }
-      if (outcome !== 'finished') return;
+    } finally {
+      next?.stop('emergency ended');
     }
   }
 
