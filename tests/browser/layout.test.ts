@@ -74,6 +74,7 @@ describe('the app on a 360 px phone', () => {
     ['schedule', '#/schedule', 'Lịch phát'],
     ['alerts', '#/alerts', 'Cảnh báo'],
     ['reports', '#/reports', 'Nhật ký phát — báo cáo'],
+    ['live', '#/live', 'Phát trực tiếp'],
     ['users', '#/users', 'Người dùng'],
     ['settings', '#/settings', 'Cài đặt'],
   ];
@@ -98,12 +99,12 @@ describe('the app on a 360 px phone', () => {
     await page.getByRole('heading', { name: 'Tổng quan', level: 1 }).waitFor();
     await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
     const focused: string[] = [];
-    for (let i = 0; i < 14; i++) {
+    for (let i = 0; i < 15; i++) {
       await page.keyboard.press('Tab');
       focused.push(await page.evaluate(() => document.activeElement?.textContent?.trim() ?? ''));
     }
     expect(focused[0]).toBe('Bỏ qua, tới nội dung chính');
-    for (const name of ['Tổng quan', 'Bản tin', 'Lịch phát', 'Cụm loa', 'Người dùng', 'Cài đặt'])
+    for (const name of ['Tổng quan', 'Bản tin', 'Phát trực tiếp', 'Lịch phát', 'Cụm loa', 'Người dùng', 'Cài đặt'])
       expect(focused).toContain(name);
 
     // Enter on a menu entry opens it; the skip button moves the focus to the content.
@@ -126,6 +127,7 @@ describe('the app on a 360 px phone', () => {
       'Overview',
       'Bulletins',
       'Emergency',
+      'Live',
       'Schedule',
       'Units',
       'Alerts',

@@ -37,6 +37,13 @@ export const SCREENS: readonly ScreenDef[] = [
     load: () => import('./screens/emergency/index.js'),
   },
   {
+    id: 'live',
+    label: 'nav.live',
+    permission: 'live',
+    menu: true,
+    load: () => import('./screens/live/index.js'),
+  },
+  {
     id: 'schedule',
     label: 'nav.schedule',
     permission: 'schedule:read',

@@ -532,6 +532,9 @@ export const en: Record<keyof typeof vi, string> = {
   'live.targets': 'Air on',
   'live.needTargets': 'Choose the whole commune, or at least one zone or unit.',
   'live.title': 'Title (optional)',
+  'live.urgent': 'Emergency live broadcast',
+  'live.urgentHint':
+    'sounds outside the windows too and replaces any other live session on these units; only in a real emergency.',
   'live.volume': 'Volume',
   'live.start': 'Start broadcasting',
   'live.starting': 'Opening the microphone…',
@@ -548,6 +551,8 @@ export const en: Record<keyof typeof vi, string> = {
   'live.hint.ok': 'the loudspeakers play your voice.',
   'live.hint.error': 'this unit does not play; the others do. Ask a technician to check it.',
   'live.hint.expired': 'the unit did not get the command (offline?). Check its power and network.',
+  'live.state.taken': 'Taken by an emergency',
+  'live.hint.taken': 'this unit now airs an emergency, no longer your voice; the others still do.',
   'live.dropped': 'The server dropped a damaged audio packet; the session goes on.',
   'live.reconnecting': 'Lost the connection to the server; trying again…',
   'live.lost':

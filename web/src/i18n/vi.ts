@@ -531,6 +531,9 @@ export const vi = {
   'live.targets': 'Phát tới',
   'live.needTargets': 'Hãy chọn cả xã, hoặc ít nhất một vùng hay một cụm loa.',
   'live.title': 'Tiêu đề (không bắt buộc)',
+  'live.urgent': 'Phát trực tiếp khẩn cấp',
+  'live.urgentHint':
+    'phát cả ngoài khung giờ và thay mọi phiên phát trực tiếp khác trên các cụm loa này; chỉ dùng khi thật sự khẩn cấp.',
   'live.volume': 'Âm lượng',
   'live.start': 'Bắt đầu phát',
   'live.starting': 'Đang mở micrô…',
@@ -547,6 +550,8 @@ export const vi = {
   'live.hint.ok': 'loa đang phát tiếng của bạn.',
   'live.hint.error': 'cụm loa này không phát; các cụm khác vẫn phát. Báo kỹ thuật viên kiểm tra cụm loa.',
   'live.hint.expired': 'cụm loa không nhận được lệnh (mất kết nối?). Kiểm tra điện và mạng của cụm loa.',
+  'live.state.taken': 'Đã chuyển sang phát khẩn cấp',
+  'live.hint.taken': 'cụm loa này đang phát khẩn cấp nên không còn phát tiếng của bạn; các cụm khác vẫn phát.',
   'live.dropped': 'Máy chủ đã bỏ một gói âm thanh hỏng; phiên phát vẫn tiếp tục.',
   'live.reconnecting': 'Mất kết nối tới máy chủ, đang thử kết nối lại…',
   'live.lost':
