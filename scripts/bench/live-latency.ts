@@ -1,12 +1,17 @@
-// `npm run bench -- live-latency [--seconds 30] [--every 500]`
+// `npm run bench -- live-latency [--seconds 30]`
 // Issue #8: mouth-to-loudspeaker delay of a live session on loopback. The real server (its own
 // process, embedded broker) and a real agent process with a file sink; this script plays the
-// browser: it makes a "microphone" signal in real time (silence with a click every `every` ms),
+// browser: it makes a "microphone" signal in real time (silence with clicks at irregular gaps),
 // encodes it with libopus exactly as a WebCodecs encoder would (20 ms mono packets, low delay),
 // and sends each packet over /api/live/:id/audio as soon as ffmpeg hands it over. A click's "mouth"
 // instant is when its samples entered the encoder; its "sink" instant is found in the agent's WAV
 // (the live playback writes in real time from its first sample, silence included, so sample n
 // sounded at startedAt + n/48 ms). Prints p50/p99/max; target p99 at most 500 ms.
+//
+// Why irregular gaps: with clicks at a fixed period P, a sound heard d ms after a click can only be
+// told apart from one heard d + P ms after the click before, so a real delay past P would be
+// reported small. With gaps drawn from an uneven cycle, only the true delay lines the heard onsets
+// up with the clicks made; it is found first, then each click's own delay around it.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,15 +23,19 @@ import { startServerProcess } from './lib/server-process.js';
 const TARGET_P99_MS = 500;
 const RATE = 48_000;
 const CHUNK = 960; // 20 ms
+/** Gaps between clicks, in 20 ms chunks, cycled: uneven, so no two shifts align the same way. */
+const GAPS = [25, 35, 55, 30, 45, 65, 40];
+/** How far from the aligned instant a click's onset may be and still count as heard. */
+const TOLERANCE_MS = 150;
 
 function parseArgs(args: string[]) {
-  const o = { seconds: 30, every: 500 };
+  const o = { seconds: 30 };
   for (let i = 0; i < args.length; i += 2) {
     const key = args[i]?.replace(/^--/, '');
     const raw = args[i + 1] ?? '';
-    if ((key === 'seconds' || key === 'every') && /^\d+$/.test(raw) && Number(raw) > 0) o[key] = Number(raw);
+    if (key === 'seconds' && /^\d+$/.test(raw) && Number(raw) > 0) o[key] = Number(raw);
     else {
-      console.error(`bad argument ${args[i]} ${raw}; want --seconds N --every MS`);
+      console.error(`bad argument ${args[i]} ${raw}; want --seconds N`);
       process.exit(2);
     }
   }
@@ -140,18 +149,19 @@ export async function main(args: string[]) {
       }),
     );
 
-    // The microphone: real time, 20 ms at a time; a 5 ms click every `every` ms once the unit's
+    // The microphone: real time, 20 ms at a time; a 5 ms click at the uneven gaps once the unit's
     // amplifier is warm (3 s) and the session answered.
     const warmupMs = 4000;
     const clicksAt: number[] = [];
     const total = Math.ceil((warmupMs + o.seconds * 1000) / 20);
-    const everyChunks = Math.max(2, Math.round(o.every / 20));
     const t0 = performance.now();
+    let nextClick = 0;
     for (let i = 0; i < total; i++) {
       await sleep(t0 + i * 20 - performance.now());
       const pcm = Buffer.alloc(CHUNK * 2);
-      const clicking = i * 20 >= warmupMs && unitOk && i % everyChunks === 0;
+      const clicking = i * 20 >= warmupMs && unitOk && i >= nextClick;
       if (clicking) {
+        nextClick = i + GAPS[clicksAt.length % GAPS.length]!;
         for (let s = 0; s < 240; s++)
           pcm.writeInt16LE(Math.round(Math.sin((2 * Math.PI * 2000 * s) / RATE) * 24000), s * 2);
         clicksAt.push(Date.now());
@@ -185,15 +195,10 @@ export async function main(args: string[]) {
       if (n < quietUntil) continue;
       if (Math.abs(pcm.readInt16LE(n * 2)) > 8000) {
         onsets.push(record.startedAt + (n * 1000) / RATE);
-        quietUntil = n + (RATE * Math.min(o.every, 400)) / 1000 / 2;
+        quietUntil = n + (RATE * (Math.min(...GAPS) * 20)) / 1000 / 2;
       }
     }
-    // Each onset belongs to the latest click made before it.
-    const delays: number[] = [];
-    for (const at of onsets) {
-      const click = clicksAt.filter((c) => c <= at).at(-1);
-      if (click !== undefined && at - click < o.every) delays.push(at - click);
-    }
+    const delays = clickDelays(clicksAt, onsets);
     const sorted = [...delays].sort((a, b) => a - b);
     const missing = clicksAt.length - delays.length;
     if (!sorted.length) throw new Error('no click was found at the loudspeaker');
@@ -232,4 +237,32 @@ export async function main(args: string[]) {
     await agent.kill();
     await server.stop();
   }
+}
+
+/**
+ * Each click's delay to the loudspeaker. First the shift (0..5 s, 5 ms steps) that puts the most
+ * onsets within the tolerance of a click; then, around it, each click's nearest onset. A click
+ * with none near is not heard (and fails the run).
+ */
+export function clickDelays(clicks: number[], onsets: number[]): number[] {
+  const near = (at: number) => onsets.find((o) => Math.abs(o - at) <= TOLERANCE_MS / 3);
+  let best = { shift: 0, hits: -1 };
+  for (let shift = 0; shift <= 5000; shift += 5) {
+    let hits = 0;
+    for (const c of clicks) if (near(c + shift) !== undefined) hits++;
+    if (hits > best.hits) best = { shift, hits };
+  }
+  const delays: number[] = [];
+  for (const c of clicks) {
+    const expected = c + best.shift;
+    let found: number | undefined;
+    for (const o of onsets)
+      if (
+        Math.abs(o - expected) <= TOLERANCE_MS &&
+        (found === undefined || Math.abs(o - expected) < Math.abs(found - expected))
+      )
+        found = o;
+    if (found !== undefined) delays.push(found - c);
+  }
+  return delays;
 }
