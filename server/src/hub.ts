@@ -13,6 +13,8 @@ export interface HubEvents {
   'ingest-progress': { jobId: string; state: string; percent: number; at: number; [k: string]: unknown };
   alert: { unitId: string | null; kind: string; state: 'raised' | 'cleared'; at: number; [k: string]: unknown };
   'command-ack': { unitId: string; commandId: string; ok: boolean; error?: string; at: number };
+  /** An emergency broadcast was sent: live sessions give those units up (rule 4). */
+  'emergency-started': { emergencyId: string; communeId: string; unitIds: string[]; at: number };
 }
 
 export class Hub {

@@ -99,7 +99,7 @@ export default fp(
     const enroll = ((q) => enrollService(db, units, (id) => (q.get(id) as { c: string } | undefined)?.c))(
       db.prepare('SELECT commune_id AS c FROM units WHERE id = ?'),
     );
-    const emergency = emergencyService({ db, bus, signer, media, log: app.log.child({ name: 'emergency' }) });
+    const emergency = emergencyService({ db, bus, signer, media, hub, log: app.log.child({ name: 'emergency' }) });
     const live = liveService({
       db,
       bus,

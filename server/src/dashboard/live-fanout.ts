@@ -22,7 +22,8 @@ export interface LiveClient {
 }
 
 // Single unit events stay on the server (alert rules); browsers learn of them as 'events-stored'.
-type Forwarded = Exclude<keyof HubEvents, 'unit-event'>;
+// An emergency's start is for the live sessions; browsers see its commands' acks.
+type Forwarded = Exclude<keyof HubEvents, 'unit-event' | 'emergency-started'>;
 
 /** The permission needed to see each kind of event (contract of issue #4). */
 const NEEDS: Record<Forwarded, string> = {

@@ -8,6 +8,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { topics, type CommandBody } from '@loa/shared';
 import type { Bus } from '../broker/bus.js';
 import type { Db } from '../db/database.js';
+import type { Hub } from '../hub.js';
 import type { Signer } from '../keys/signing-key.js';
 import { HttpError } from '../http-error.js';
 import { commandsRepo } from '../commands/commands.repo.js';
@@ -43,6 +44,7 @@ export interface EmergencyDeps {
   bus: Bus;
   signer: Signer;
   media: MediaService;
+  hub: Hub;
   log: FastifyBaseLogger;
 }
 
@@ -78,7 +80,7 @@ export function resolveTargets(
   return [...units].sort();
 }
 
-export function emergencyService({ db, bus, signer, media, log }: EmergencyDeps) {
+export function emergencyService({ db, bus, signer, media, hub, log }: EmergencyDeps) {
   const repo = emergencyRepo(db);
   const commands = commandsRepo(db);
 
@@ -176,6 +178,9 @@ export function emergencyService({ db, bus, signer, media, log }: EmergencyDeps)
           sent,
         );
       })();
+      // Before the commands go out: a live session on these units stops counting them as on air
+      // at once (the agents cut live themselves when the emergency arrives).
+      hub.emit('emergency-started', { emergencyId: id, communeId: input.communeId, unitIds, at: issuedAt });
       // All at once: 1,000 units are one burst of QoS 1 publishes, not 1,000 round trips in turn.
       await Promise.all(sent.map((s) => send(s.unitId, s.envelope)));
       log.warn({ emergency: id, units: unitIds.length, sha256: content.sha256 }, 'emergency broadcast sent');

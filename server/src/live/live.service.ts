@@ -67,7 +67,7 @@ export interface LiveView {
 
 /** What the browser's socket hears about its session. */
 export type LiveNotice =
-  | { type: 'units'; units: LiveUnitView[] }
+  | { type: 'units'; units: LiveUnitView[]; reason?: string }
   | { type: 'dropped'; seq: number | null; reason: string }
   | { type: 'ended'; reason: string };
 
@@ -261,6 +261,41 @@ export function liveService({ db, bus, signer, hub, log, audit, idleMs = IDLE_MS
     else notify(other, { type: 'units', units: unitsOf(other) });
   }
 
+  /**
+   * Rule 4: an emergency broadcast cuts live on its units (each agent does it on its own when the
+   * emergency command arrives, an emergency live too). The server follows at once: the units leave
+   * the session holding them, so they are no longer counted as on air nor held against another
+   * start; the page is told; a session left with no unit ends. The units also get a live-stop, so
+   * a live-start still waiting for an offline unit cannot resume the session over the emergency.
+   */
+  async function yieldToEmergency(emergencyId: string, unitIds: string[]) {
+    const taken = new Map<Session, string[]>();
+    for (const unitId of unitIds) {
+      const s = active.get(holder.get(unitId) ?? '');
+      if (!s) continue;
+      s.units.delete(unitId);
+      holder.delete(unitId);
+      taken.set(s, [...(taken.get(s) ?? []), unitId]);
+    }
+    for (const [s, units] of taken) {
+      const reason = `emergency broadcast ${emergencyId} took ${units.join(', ')}`;
+      log.warn({ session: s.id, emergency: emergencyId, units }, 'live: units taken by an emergency');
+      if (!s.units.size) await stop(s.id, `its units were taken by emergency broadcast ${emergencyId}`, null);
+      else {
+        audit('live.units-taken', view(s), { emergency: emergencyId, units });
+        notify(s, { type: 'units', units: unitsOf(s), reason });
+      }
+      const args = { sessionId: s.id };
+      await sendCommands('live-stop', units, args, args, null);
+    }
+  }
+
+  const onEmergency = hub.on('emergency-started', ({ emergencyId, unitIds }) => {
+    yieldToEmergency(emergencyId, unitIds).catch((err: Error) =>
+      log.error({ emergency: emergencyId, err: err.message }, 'live: giving units up to an emergency failed'),
+    );
+  });
+
   const onAck = hub.on('command-ack', ({ unitId, commandId }) => {
     const id = holder.get(unitId);
     const s = id ? active.get(id) : undefined;
@@ -423,6 +458,7 @@ export function liveService({ db, bus, signer, hub, log, audit, idleMs = IDLE_MS
 
     async close() {
       onAck();
+      onEmergency();
       for (const id of [...active.keys()]) await stop(id, 'the server is stopping', null).catch(() => undefined);
     },
   };

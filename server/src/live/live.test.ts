@@ -246,6 +246,63 @@ describe('live sessions', () => {
     await other.post(`/api/live/${normal.body.id}/stop`, {});
   });
 
+  it('gives units up to an emergency broadcast: the page is told, the units freed, an emptied session ends', async () => {
+    const normal = await start(other, ['cum-dinh', 'cum-suoi']);
+    expect(normal.status).toBe(201);
+    const id = normal.body.id;
+    const s = socket(other, id);
+    await s.opened;
+    const emergency = (unitIds: string[], content: Record<string, string>) =>
+      leader.post<{ id: string; sha256: string }>('/api/emergency', {
+        communeId: 'default',
+        content,
+        targets: { unitIds },
+        repeat: 1,
+        volume: 100,
+        validSeconds: 60,
+      });
+    const first = await emergency(['cum-dinh'], { ttsText: 'Thông báo khẩn: nước lên nhanh.' });
+    expect(first.status, JSON.stringify(first.body)).toBe(201);
+    const told = await waitFor('told', () =>
+      s.notices.find((n) => n.type === 'units' && (n.units as unknown[]).length === 1),
+    );
+    expect(told.reason).toContain(first.body.id);
+    const left = await other.get<{ units: { unitId: string }[]; endedAt: number | null }>(`/api/live/${id}`);
+    expect(left.body.units.map((u) => u.unitId)).toEqual(['cum-suoi']);
+    expect(left.body.endedAt).toBeNull();
+    // The unit is let go: a live-stop reaches it, and it no longer counts as held by the session.
+    await waitFor('live-stop at cum-dinh', () =>
+      units[0]!.commands.find((c) => c.type === 'live-stop' && c.args.sessionId === id),
+    );
+    expect(units[1]!.commands.some((c) => c.type === 'live-stop' && c.args.sessionId === id)).toBe(false);
+    const mine = await start(leader, ['cum-dinh']);
+    expect(mine.status, JSON.stringify(mine.body)).toBe(201);
+    await leader.post(`/api/live/${mine.body.id}/stop`, {});
+    // An emergency on a unit no session holds leaves the session alone.
+    const elsewhere = await emergency(['cum-nui'], { sha256: first.body.sha256 });
+    expect(elsewhere.status).toBe(201);
+    expect(server.app.services.live.frame(id, Buffer.concat([Buffer.alloc(4), voice[0]!]))).toBeUndefined();
+    // The last unit taken: the session ends, the page hears why, frames go nowhere any more.
+    const second = await emergency(['cum-suoi'], { sha256: first.body.sha256 });
+    expect(second.status).toBe(201);
+    expect(await s.closed).toBe(1000);
+    expect(s.notices.at(-1)).toMatchObject({ type: 'ended', reason: expect.stringContaining(second.body.id) });
+    expect(server.app.services.live.frame(id, Buffer.concat([Buffer.from([0, 0, 0, 1]), voice[1]!]))).toBe(
+      'the session has ended',
+    );
+    const audit = await server.admin.get<{ entries: { action: string; subject: string; detail: unknown }[] }>(
+      `/api/audit?limit=50`,
+    );
+    const entries = audit.body.entries.filter((e) => e.subject === id);
+    expect(entries.find((e) => e.action === 'live.units-taken')?.detail).toMatchObject({
+      emergency: first.body.id,
+      units: ['cum-dinh'],
+    });
+    expect(entries.find((e) => e.action === 'live.end')?.detail).toMatchObject({
+      reason: expect.stringContaining(second.body.id),
+    });
+  });
+
   it('allows one session per unit: a second on the same unit is refused, naming who holds it', async () => {
     const first = await start(leader, ['cum-dinh']);
     expect(first.status).toBe(201);
