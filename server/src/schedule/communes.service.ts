@@ -1,6 +1,13 @@
 // Communes, their broadcast windows and quiet hours, and their villages.
 import { randomBytes } from 'node:crypto';
-import { DEFAULT_WINDOWS, describeWindows, isTimeZone, validateWindows, type WindowSpec } from '@loa/shared';
+import {
+  DEFAULT_WINDOWS,
+  describeWindows,
+  isTimeZone,
+  overnightTooLong,
+  validateWindows,
+  type WindowSpec,
+} from '@loa/shared';
 import type { Db } from '../db/database.js';
 import { HttpError } from '../http-error.js';
 import { communesRepo, type CommuneRow, type QuietHours } from './communes.repo.js';
@@ -9,13 +16,20 @@ import { communesRepo, type CommuneRow, type QuietHours } from './communes.repo.
 export const DEFAULT_QUIET_HOURS: QuietHours = { start: '22:00', end: '05:00' };
 const QUIET_ID = '~quiet-hours';
 
+const sentence = (s: string) => `${s[0]!.toUpperCase()}${s.slice(1)}.`;
+
 /**
- * Windows must be well-formed, must not overlap each other, and must not reach into the quiet
- * hours: a window typed as 03:00–04:00 is refused here, before it can wake a village (DESIGN §1).
+ * Windows must be well-formed, must not overlap each other, must not span more than 12 h across
+ * midnight (19:00–17:00 is an end typed before its start, not 22 h of airtime), and must not reach
+ * into the quiet hours: a window typed as 03:00–04:00 is refused here, before it can wake a village
+ * (DESIGN §1).
  */
 export function checkWindows(windows: readonly WindowSpec[], quiet: QuietHours | null, field = 'windows'): void {
+  // First, as such a window also overlaps every other: the typo is the clearer thing to name.
+  const long = overnightTooLong(windows);
+  if (long) throw new HttpError(400, 'invalid-windows', sentence(long.message), `windows.${long.index}.end`);
   const problem = validateWindows(windows);
-  if (problem) throw new HttpError(400, 'invalid-windows', `${problem[0]!.toUpperCase()}${problem.slice(1)}.`, field);
+  if (problem) throw new HttpError(400, 'invalid-windows', sentence(problem), field);
   if (!quiet) return;
   const clash = validateWindows([...windows, { id: QUIET_ID, start: quiet.start, end: quiet.end }]);
   if (clash) {

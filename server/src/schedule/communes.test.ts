@@ -50,6 +50,30 @@ describe('communes, windows and zones', () => {
     expect((await server.admin.get<{ windows: unknown[] }>('/api/communes/tu-le')).body.windows).toHaveLength(2);
   });
 
+  it('refuses, with quiet hours off, a window whose end was typed before its start, naming its end', async () => {
+    await server.admin.post('/api/communes', { id: 'dem', name: 'Xã không giờ yên tĩnh', quietHours: null });
+    const put = (windows: unknown) =>
+      server.admin.put<{ error: string; message: string; field: string }>('/api/communes/dem/windows', { windows });
+    const res = await put([
+      { id: 'morning', start: '05:00', end: '07:30' },
+      { id: 'evening', start: '19:00', end: '17:00' },
+    ]);
+    expect(res.status).toBe(400);
+    expect(res.body.field).toBe('windows.1.end');
+    expect(res.body.message).toMatch(/evening.*ends before it starts.*22 h/);
+    const zone = await server.admin.post<{ field: string }>('/api/zones', {
+      id: 'dem-z',
+      communeId: 'dem',
+      name: 'Z',
+      unitIds: [],
+      windows: [{ id: 'night', start: '18:00', end: '07:00' }],
+    });
+    expect(zone.status).toBe(400);
+    expect(zone.body.field).toBe('windows.0.end');
+    // A real night window still crosses midnight.
+    expect((await put([{ id: 'night', start: '21:30', end: '00:30' }])).status).toBe(200);
+  });
+
   it('refuses an unknown time zone and a village of another commune', async () => {
     const tz = await server.admin.request<{ field: string }>('PATCH', '/api/communes/tu-le', {
       timeZone: 'Mars/Olympus',

@@ -7,6 +7,7 @@ import {
   describeWindows,
   effectiveWindowSpecs,
   findWindow,
+  overnightTooLong,
   pinnedTimeFits,
   resolvePinned,
   validateWindows,
@@ -50,6 +51,28 @@ describe('validateWindows', () => {
         if (specs.length > 0) expect(validateWindows([...specs, { ...specs[0]!, id: 'copy' }])).toMatch(/overlaps/);
       }),
     );
+  });
+});
+
+describe('overnightTooLong', () => {
+  it.each<[string, WindowSpec[]]>([
+    ['the national defaults', [...DEFAULT_WINDOWS]],
+    ['a night window of 3 h', [w('night', '21:30', '00:30')]],
+    ['exactly 12 h across midnight', [w('night', '19:00', '07:00')]],
+    ['a long day window that does not cross midnight', [w('day', '05:00', '21:00')]],
+    ['a window ending at midnight', [w('late', '12:00', '00:00')]],
+  ])('accepts %s', (_, specs) => {
+    expect(overnightTooLong(specs)).toBeUndefined();
+  });
+
+  it('refuses an end typed before its start, naming the window, its index and the hours', () => {
+    const specs = [w('morning', '05:00', '07:30'), w('evening', '19:00', '17:00')];
+    expect(overnightTooLong(specs)).toEqual({
+      index: 1,
+      message: expect.stringMatching(/'evening' \(19:00–17:00\).*22 h/),
+    });
+    expect(overnightTooLong([w('night', '18:59', '07:00')])?.message).toMatch(/12\.0 h|12 h/);
+    expect(overnightTooLong([w('night', '18:30', '07:00')])?.message).toMatch(/12\.5 h/);
   });
 });
 

@@ -3,6 +3,7 @@
 //
 // Exported helpers:
 //   validateWindows(specs)                → error sentence naming the bad window, or undefined
+//   overnightTooLong(specs)               → the window whose end was likely typed before its start
 //   effectiveWindowSpecs(commune, zones)  → the specs a unit lives by (zone overrides, union)
 //   windowInstants(specs, date, timeZone) → the windows of one local date as instants
 //   resolvePinned(windows, date, s, tz)   → the instant a pinned local time means on a date
@@ -13,6 +14,9 @@
 // Choices:
 // - A window with end < start crosses midnight and belongs to the date it starts on. Lists are
 //   validated on the 24-hour circle, so 22:00–06:00 and 05:00–07:30 overlap.
+// - Such a window may last at most 12 h (overnightTooLong, the API's rule): 19:00–17:00 is far
+//   likelier an end typed before its start than 22 h of airtime. The planner does not enforce it,
+//   so a list stored before the rule still plans.
 // - The windows of a date are merged where they overlap or touch (an item may run across the
 //   seam of 05:00–06:00 and 06:00–07:00, which is one stretch of allowed airtime). The merged window
 //   keeps the id of the earliest-starting one and remembers all ids, so windowIds still match.
@@ -85,6 +89,30 @@ export function validateWindows(specs: readonly WindowSpec[]): string | undefine
       // b shifted a day either way catches the overlaps across midnight.
       const clash = [-86400, 0, 86400].some((d) => a.start < b.end + d && b.start + d < a.end);
       if (clash) return `window ${label(specs[i]!)} overlaps window ${label(specs[j]!)}`;
+    }
+  }
+  return undefined;
+}
+
+/** The longest a window crossing midnight may last (issue #3: "windows with end before start"). */
+export const MAX_OVERNIGHT_HOURS = 12;
+
+/**
+ * The API's rule on a window list (after validateWindows): a window whose end comes before its
+ * start crosses midnight, and may last at most MAX_OVERNIGHT_HOURS; a longer one is taken for an
+ * end typed before its start. Returns the index of the first such window and a sentence naming it.
+ */
+export function overnightTooLong(specs: readonly WindowSpec[]): { index: number; message: string } | undefined {
+  for (const [index, spec] of specs.entries()) {
+    const r = parseWindow(spec);
+    if (typeof r === 'string' || r.end <= 86400) continue;
+    const hours = (r.end - r.start) / 3600;
+    if (hours > MAX_OVERNIGHT_HOURS) {
+      const shown = Number.isInteger(hours) ? `${hours} h` : `${hours.toFixed(1)} h`;
+      return {
+        index,
+        message: `window ${label(spec)} ends before it starts: across midnight it would last ${shown}, longer than the ${MAX_OVERNIGHT_HOURS} h a window may span overnight; check its end`,
+      };
     }
   }
   return undefined;
