@@ -105,12 +105,22 @@ export function bulletinsService(db: Db, onChange: () => void) {
       );
       if (bad?.reason === 'pinned-conflict')
         throw new HttpError(409, 'pinned-conflict', `${bad.detail} Choose another time.`, 'recurrence.pinnedTimes');
-      if (bad) {
+      // A pinned time outside the windows is the time's fault; a packed bulletin with no window
+      // to air in (its windows are not among a targeted unit's) is the chosen windows' fault.
+      if (bad && b.recurrence.pinnedTimes?.length) {
         throw new HttpError(
           400,
           'outside-windows',
           `Only an emergency may sound outside the broadcast windows (${describeWindows(world.commune.windows)}). ${bad.detail} Choose a time inside a window.`,
           'recurrence.pinnedTimes',
+        );
+      }
+      if (bad) {
+        throw new HttpError(
+          400,
+          'outside-windows',
+          `${bad.detail} Choose windows the targeted units have, or none to use all of them.`,
+          'recurrence.windowIds',
         );
       }
     }

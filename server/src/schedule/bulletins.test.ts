@@ -63,6 +63,33 @@ describe('POST /api/bulletins', () => {
     expect(res.body.field).toBe('recurrence.pinnedTimes');
   });
 
+  it('refuses a packed bulletin whose windows a targeted unit does not have, naming recurrence.windowIds', async () => {
+    // The market zone overrides the commune's windows: its unit has no 'evening'.
+    await server.admin.post('/api/units', { id: 'cum-cho', name: 'Cụm chợ' });
+    const zone = await server.admin.post('/api/zones', {
+      id: 'khu-cho',
+      name: 'Chợ',
+      unitIds: ['cum-cho'],
+      windows: [{ id: 'market', start: '06:00', end: '06:30' }],
+    });
+    expect(zone.status).toBe(201);
+    const res = await editor.post<{ error: string; message: string; field: string }>('/api/bulletins', {
+      ...base(),
+      targets: { unitIds: ['cum-cho'] },
+      recurrence: { days: [0, 1, 2, 3, 4, 5, 6], windowIds: ['evening'] },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toBe('outside-windows');
+    expect(res.body.field).toBe('recurrence.windowIds');
+    expect(res.body.message).toMatch(/'evening'.*06:00–06:30/);
+    const ok = await editor.post('/api/bulletins', {
+      ...base(),
+      targets: { unitIds: ['cum-cho'] },
+      recurrence: { days: [0, 1, 2, 3, 4, 5, 6], windowIds: ['market'] },
+    });
+    expect(ok.status).toBe(201);
+  });
+
   it('lets an emergency be pinned outside the windows', async () => {
     // An emergency bulletin needs the emergency permission as well as bulletins:write: the admin.
     const res = await server.admin.post('/api/bulletins', {
