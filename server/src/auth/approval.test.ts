@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../testing/api-client.js';
+import { hashToken } from './auth.plugin.js';
 import { startServer, type TestServer, type TestUser } from '../testing/start-server.js';
 
 interface Bulletin {
@@ -90,6 +91,53 @@ describe('approving bulletins', () => {
     expect((await approver.post<Bulletin>(`/api/bulletins/${b.id}/approve`)).body.state).toBe('approved');
   });
 
+  it('never lets the administrator approve their own bulletin through a token in an approver’s name', async () => {
+    for (const permission of ['bulletins:approve', 'emergency', 'live'])
+      expect(
+        await server.admin.post<{ error: string; field: string }>('/api/tokens', {
+          name: 'mượn quyền duyệt',
+          userId: approver.id,
+          permissions: ['bulletins:read', permission],
+        }),
+        permission,
+      ).toMatchObject({ status: 400, body: { error: 'personal-permission', field: 'permissions' } });
+    const admin2 = await server.userClient('admin');
+    const handOut = await server.admin.post<{ error: string }>('/api/tokens', {
+      name: 'phát quyền',
+      userId: admin2.id,
+      permissions: ['tokens:manage'],
+    });
+    expect(handOut.body.error).toBe('personal-permission');
+    // What a machine needs may still be given to its account.
+    const machine = await server.admin.post('/api/tokens', {
+      name: 'đọc',
+      userId: approver.id,
+      permissions: ['bulletins:read'],
+    });
+    expect(machine.status).toBe(201);
+
+    // A token made before this rule (written straight into the table) still cannot approve what
+    // its maker wrote, while it may approve someone else's bulletin.
+    const adminId = (await server.admin.get<{ user: { id: number } }>('/api/auth/me')).body.user.id;
+    const token = `loa_${'l'.repeat(43)}`;
+    server.app.db
+      .prepare(
+        `INSERT INTO api_tokens (user_id, name, token_hash, permissions, commune_ids, created_by, created_at)
+         VALUES (?, 'cũ', ?, '["bulletins:read","bulletins:approve"]', NULL, ?, ?)`,
+      )
+      .run(approver.id, hashToken(token), adminId, Date.now());
+    const borrowed = ApiClient.withToken(server.base, token);
+    const own = (await create(server.admin)).body;
+    await server.admin.post(`/api/bulletins/${own.id}/submit`);
+    const refused = await borrowed.post<{ error: string }>(`/api/bulletins/${own.id}/approve`);
+    expect(refused.status).toBe(403);
+    expect(refused.body.error).toBe('own-bulletin');
+    expect((await server.admin.get<Bulletin>(`/api/bulletins/${own.id}`)).body.state).toBe('submitted');
+    const theirs = (await create(editor)).body;
+    await editor.post(`/api/bulletins/${theirs.id}/submit`);
+    expect((await borrowed.post<Bulletin>(`/api/bulletins/${theirs.id}/approve`)).body.state).toBe('approved');
+  });
+
   it('rejects only with a reason, back to the editor, who may submit again', async () => {
     const b = (await create(editor)).body;
     await editor.post(`/api/bulletins/${b.id}/submit`);
@@ -115,12 +163,14 @@ describe('approving bulletins', () => {
     const b = (await create(server.admin, { level: 'emergency', title: 'Bão số 3: sơ tán ngay' })).body;
     expect((await editor.post(`/api/bulletins/${b.id}/submit`)).status).toBe(403); // an emergency is not the editor's
     expect((await server.admin.post(`/api/bulletins/${b.id}/submit`)).status).toBe(200);
-    // A token of the approver without `emergency` may approve ordinary bulletins, not this one.
-    const t = await server.admin.post<{ token: string }>('/api/tokens', {
+    // A token without `emergency` may approve ordinary bulletins, not this one (another
+    // administrator's own: a token for someone else cannot carry approval at all).
+    const other = await server.userClient('admin');
+    const t = await other.post<{ token: string }>('/api/tokens', {
       name: 'duyệt thường',
-      userId: approver.id,
       permissions: ['bulletins:read', 'bulletins:approve'],
     });
+    expect(t.status, JSON.stringify(t.body)).toBe(201);
     const limited = ApiClient.withToken(server.base, t.body.token);
     const noEmergency = await limited.post<{ error: string; message: string }>(`/api/bulletins/${b.id}/approve`);
     expect(noEmergency.status).toBe(403);

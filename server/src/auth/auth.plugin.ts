@@ -74,7 +74,7 @@ function sameHash(a: string, b: string): boolean {
 export function principalOf(
   row: UserRow,
   via: 'session' | 'token',
-  token?: { id: number; permissions: string[]; communeIds: string[] | null },
+  token?: { id: number; permissions: string[]; communeIds: string[] | null; createdBy?: number | null },
 ): Principal {
   const communeIds = parseCommuneIds(row.commune_ids);
   return {
@@ -84,7 +84,7 @@ export function principalOf(
     communeIds: token ? intersectScopes(communeIds, token.communeIds) : communeIds,
     permissions: token ? effectivePermissions(row.role, token.permissions) : new Set(ROLE_PERMISSIONS[row.role]),
     via,
-    ...(token ? { tokenId: token.id } : {}),
+    ...(token ? { tokenId: token.id, tokenCreatedBy: token.createdBy ?? null } : {}),
   };
 }
 
@@ -167,6 +167,7 @@ export default fp(
           id: row.id,
           permissions: JSON.parse(row.permissions) as string[],
           communeIds: parseCommuneIds(row.commune_ids),
+          createdBy: row.created_by,
         });
         return 'ok';
       }

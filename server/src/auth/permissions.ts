@@ -69,6 +69,8 @@ export interface Principal {
   permissions: ReadonlySet<Permission>;
   via: 'session' | 'token';
   tokenId?: number;
+  /** Who made the token (an administrator may make one for another account). */
+  tokenCreatedBy?: number | null;
 }
 
 export function can(who: Principal | null | undefined, permission: RoutePermission): boolean {
@@ -83,6 +85,19 @@ export function inScope(who: Principal | null | undefined, communeId: string | n
   if (who.communeIds === null) return true;
   return communeId != null && who.communeIds.includes(communeId);
 }
+
+/**
+ * What only the person may hold, never a token someone else made for their account: approving,
+ * sounding an emergency, speaking live (Thông tư 39 names a person for each), and handing out
+ * accounts or tokens (which would let the token's maker mint one of these in that person's name).
+ */
+export const PERSONAL_PERMISSIONS: ReadonlySet<Permission> = new Set([
+  'bulletins:approve',
+  'emergency',
+  'live',
+  'users:manage',
+  'tokens:manage',
+]);
 
 /** The permissions a token for this role may carry: never more than the role has. */
 export function effectivePermissions(role: Role, tokenPermissions?: readonly string[] | null): Set<Permission> {

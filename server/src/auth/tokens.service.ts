@@ -1,13 +1,15 @@
 // API tokens for machines (issue #4): an upstream provincial or national information system that
 // submits bulletins. A token acts for one account (a "machine" account is an ordinary account with
 // a role), carries only the permissions and communes it names — never more than the account has —
-// and is revocable; only its hash is stored, the token itself is shown once.
+// and is revocable; only its hash is stored, the token itself is shown once. A token made for
+// someone else's account never carries a personal permission (approving, emergency, live, accounts
+// and tokens): otherwise an administrator could approve their own bulletin in an approver's name.
 import { randomBytes } from 'node:crypto';
 import type { Db } from '../db/database.js';
 import { HttpError } from '../http-error.js';
 import { authRepo, parseCommuneIds, type TokenRow } from './auth.repo.js';
 import { hashToken } from './auth.plugin.js';
-import { isPermission, ROLE_PERMISSIONS, type Principal } from './permissions.js';
+import { isPermission, PERSONAL_PERMISSIONS, ROLE_PERMISSIONS, type Principal } from './permissions.js';
 
 export function toTokenView(r: TokenRow, username: string | null) {
   return {
@@ -54,6 +56,13 @@ export function tokensService(db: Db) {
             400,
             'permission-beyond-role',
             `Account ${owner.username} (${owner.role}) does not have ${p}, so its token cannot have it either.`,
+            'permissions',
+          );
+        if (ownerId !== actor.id && PERSONAL_PERMISSIONS.has(p))
+          throw new HttpError(
+            400,
+            'personal-permission',
+            `${p} is ${owner.username}'s own to use: a token for another person's account cannot carry it. Only they may act with it.`,
             'permissions',
           );
       }

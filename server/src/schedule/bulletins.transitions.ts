@@ -35,6 +35,8 @@ export function nextState(action: BulletinAction, from: BulletinState): Bulletin
 export interface BulletinActor {
   id: number;
   permissions: ReadonlySet<string>;
+  /** With an API token: who made it, a person who may differ from the account it acts for. */
+  tokenCreatedBy?: number | null;
 }
 
 /** Refuses, with a 403 saying why, a creation the actor may not make. */
@@ -52,8 +54,10 @@ export function authorizeTransition(
   const t = TRANSITIONS[action];
   need(actor, t.permission, `${action} bulletins`);
   if (bulletin.level === 'emergency') need(actor, 'emergency', `${action} an emergency bulletin`);
-  // Four eyes: whoever wrote a bulletin never approves it, whatever their role.
-  if (action === 'approve' && bulletin.created_by !== null && bulletin.created_by === actor.id) {
+  // Four eyes: whoever wrote a bulletin never approves it, whatever their role — nor through a
+  // token they made for someone else's account.
+  const writer = bulletin.created_by;
+  if (action === 'approve' && writer !== null && (writer === actor.id || writer === actor.tokenCreatedBy)) {
     throw new HttpError(
       403,
       'own-bulletin',
