@@ -20,8 +20,13 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
           'unit-revoked',
           `Unit ${unit.id} is revoked: enroll it again before sending it commands.`,
         );
-      const issued = await commands.issue(unit.id, req.body, req.user?.id ?? null);
-      req.audit = { subject: unit.id, detail: { command: issued.id, type: issued.type, args: req.body.args ?? {} } };
+      const issued = await commands.issue(unit.id, req.body, req.user, unit.communeId);
+      const args = req.body.args ?? {};
+      // A forced sound (outside every window) is named on its own, to be found in the log.
+      req.audit = {
+        subject: unit.id,
+        detail: { command: issued.id, type: issued.type, args, ...(args.force === true ? { forced: true } : {}) },
+      };
       return reply.code(202).send(issued);
     },
   );

@@ -92,6 +92,41 @@ export function checkArgs(
   return args;
 }
 
+/** Who sends a command, as far as the sounding rules care. */
+export interface CommandActor {
+  id: number;
+  permissions: ReadonlySet<string>;
+}
+
+/**
+ * Rule 1 and rule 3 for sounds asked by command: `force` (sound outside every window) is the
+ * leader's decision, like an emergency; play-now sounds only what was approved to air in the unit's
+ * commune, unless the sender may sound an emergency anyway (issue #4). A technician tests with a
+ * tone inside the windows.
+ */
+export function authorizeSound(
+  type: ApiCommandType,
+  args: Record<string, unknown>,
+  actor: CommandActor,
+  approvedInCommune: (sha: string) => boolean,
+): void {
+  const leader = actor.permissions.has('emergency');
+  if (args.force === true && !leader)
+    throw new HttpError(
+      403,
+      'forbidden',
+      'Sounding outside the broadcast windows (force) needs the emergency permission: ask the leader, or wait for a window.',
+      'args.force',
+    );
+  if (type === 'play-now' && !leader && !approvedInCommune(args.sha256 as string))
+    throw new HttpError(
+      403,
+      'media-not-approved',
+      'Play now sounds only the audio of an approved bulletin of this commune. Submit it as a bulletin for approval first.',
+      'args.sha256',
+    );
+}
+
 export interface CommandsDeps {
   db: Db;
   bus: Bus;
@@ -104,6 +139,9 @@ export function commandsService({ db, bus, signer, hub, log }: CommandsDeps) {
   const repo = commandsRepo(db);
   const mediaRow = db.prepare('SELECT 1 FROM media WHERE sha256 = ?');
   const mediaExists = (sha: string) => mediaRow.get(sha) !== undefined;
+  const approvedMedia = db.prepare(
+    `SELECT 1 FROM bulletins WHERE media_sha256 = ? AND commune_id = ? AND state IN ('approved', 'on_air') LIMIT 1`,
+  );
   let sweep: NodeJS.Timeout | undefined;
 
   const send = (row: CommandRow) =>
@@ -116,9 +154,12 @@ export function commandsService({ db, bus, signer, hub, log }: CommandsDeps) {
     async issue(
       unitId: string,
       input: { type: ApiCommandType; args?: Record<string, unknown>; ttlSeconds?: number },
-      issuedBy: number | null,
+      actor: CommandActor | null,
+      communeId: string,
     ) {
       const args = checkArgs(input.type, input.args ?? {}, mediaExists);
+      if (actor) authorizeSound(input.type, args, actor, (sha) => approvedMedia.get(sha, communeId) !== undefined);
+      const issuedBy = actor?.id ?? null;
       const issuedAt = Date.now();
       const expiresAt = issuedAt + (input.ttlSeconds ?? DEFAULT_TTL_S) * 1000;
       const body: CommandBody = {

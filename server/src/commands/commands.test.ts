@@ -1,5 +1,9 @@
 // The Commands API (issue 7) against the real server and its embedded broker, with a plain MQTT
 // client standing in for the unit: it checks the signature the way the agent does, and answers.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommandBody, decoder, topics } from '@loa/shared';
@@ -168,4 +172,71 @@ describe('POST /api/units/:id/commands', () => {
     expect(res.status).toBe(403);
     expect((await viewer.get(`/api/units/${unit.id}/commands`)).status).toBe(200);
   });
+});
+
+describe('sounds asked by command (rules 1 and 3, issue #4)', () => {
+  it('lets a technician play only approved audio inside the windows; force needs the emergency permission, audited', async () => {
+    const [tech, editor, leader] = [
+      await server.userClient('technician'),
+      await server.userClient('editor'),
+      await server.userClient('approver'),
+    ];
+    const work = mkdtempSync(join(tmpdir(), 'loa-play-now-'));
+    const upload = async (name: string, freq: number) => {
+      execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', `sine=f=${freq}:d=2`, join(work, name)]);
+      const up = await editor.upload<{ sha256: string }>(join(work, name));
+      expect(up.status).toBe(201);
+      return up.body.sha256;
+    };
+    const loose = await upload('loose.mp3', 440);
+    const approved = await upload('approved.mp3', 660);
+    const b = await editor.post<{ id: string }>('/api/bulletins', {
+      title: 'Lịch tiêm phòng',
+      level: 'ordinary',
+      mediaSha256: approved,
+      targets: { unitIds: [unit.id] },
+      recurrence: { days: [0, 1, 2, 3, 4, 5, 6], windowIds: ['morning'] },
+      validFrom: new Date().toISOString(),
+      validUntil: new Date(Date.now() + 86400_000).toISOString(),
+    });
+    await editor.post(`/api/bulletins/${b.body.id}/submit`);
+    const send = (who: ApiClient, type: string, args: Record<string, unknown>) =>
+      who.post<{ id: string; error: string; field: string }>(`/api/units/${unit.id}/commands`, { type, args });
+    const sent = received.length;
+
+    // Uploaded but not approved (yet): not for a technician, forced or not.
+    expect((await send(tech, 'play-now', { sha256: approved })).body).toMatchObject({
+      error: 'media-not-approved',
+      field: 'args.sha256',
+    });
+    expect((await send(tech, 'play-now', { sha256: loose })).body.error).toBe('media-not-approved');
+    await leader.post(`/api/bulletins/${b.body.id}/approve`);
+    expect((await send(tech, 'play-now', { sha256: loose })).body.error).toBe('media-not-approved');
+    // Outside the windows: the emergency permission, whatever the sound.
+    for (const [type, args] of [
+      ['play-now', { sha256: approved, force: true }],
+      ['test-tone', { seconds: 2, force: true }],
+    ] as const) {
+      const res = await send(tech, type, args);
+      expect(res.status, type).toBe(403);
+      expect(res.body).toMatchObject({ error: 'forbidden', field: 'args.force' });
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    expect(received.length).toBe(sent);
+
+    const played = await send(tech, 'play-now', { sha256: approved });
+    expect(played.status).toBe(202);
+    expect((await send(tech, 'test-tone', { seconds: 2 })).status).toBe(202);
+    // The administrator holds both units:command and emergency (an approver sends no unit commands).
+    const forced = await send(server.admin, 'play-now', { sha256: loose, force: true });
+    expect(forced.status).toBe(202);
+    const body = await waitFor('the forced command at the unit', () => received.find((c) => c.id === forced.body.id));
+    expect(body.args).toEqual({ sha256: loose, force: true });
+    const audit = await server.admin.get<{ entries: { username: string; detail: Record<string, unknown> }[] }>(
+      '/api/audit?action=unit.command',
+    );
+    const entry = audit.body.entries.find((e) => e.detail.command === forced.body.id);
+    expect(entry).toMatchObject({ username: 'admin', detail: { forced: true, type: 'play-now' } });
+    expect(audit.body.entries.find((e) => e.detail.command === played.body.id)!.detail.forced).toBeUndefined();
+  }, 20_000);
 });
