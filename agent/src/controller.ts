@@ -260,6 +260,7 @@ export class Controller {
       events,
       system: this.opts.system ?? systemProbe(),
       freeBytes: () => store.freeBytes(),
+      totalBytes: () => store.totalBytes(),
       lowDiskBytes: config.lowDiskMb * MB,
       snapshot: () => ({
         volume: state.volume,

@@ -79,6 +79,11 @@ export class MediaStore {
     return this.fs.freeBytes(this.dataDir);
   }
 
+  /** The disk's size, where the file system driver can tell. */
+  totalBytes(): Promise<number | undefined> {
+    return this.fs.totalBytes ? this.fs.totalBytes(this.dataDir) : Promise.resolve(undefined);
+  }
+
   /** The chunks held for one media, read from disk the first time. */
   partial(sha: string): Promise<Partial> {
     let known = this.partials.get(sha);

@@ -14,6 +14,8 @@ export interface StoreFs {
   create(path: string): Promise<WriteHandle>;
   /** Bytes an unprivileged process may still write under `dir`. */
   freeBytes(dir: string): Promise<number>;
+  /** The size of the file system holding `dir` (telemetry: the server judges the free share). */
+  totalBytes?(dir: string): Promise<number>;
 }
 
 export const nodeStoreFs: StoreFs = {
@@ -25,6 +27,10 @@ export const nodeStoreFs: StoreFs = {
   async freeBytes(dir) {
     const s = await statfs(dir);
     return s.bavail * s.bsize;
+  },
+  async totalBytes(dir) {
+    const s = await statfs(dir);
+    return s.blocks * s.bsize;
   },
 };
 

@@ -86,6 +86,8 @@ describe('commands', () => {
     const t = await waitFor('telemetry', () => server.telemetry.length > before && server.telemetry.at(-1));
     expect(t).toMatchObject({ muted: true, volume: 35, planVersion: null, agentVersion: '0.1.0' });
     expect(t.diskFreeBytes).toBeGreaterThan(0);
+    // The real disk's size, as statfs tells it: the server judges the free share from both.
+    expect(t.diskTotalBytes).toBeGreaterThanOrEqual(t.diskFreeBytes!);
     await send(cmd('unmute'));
     expect(agent.controller.parts.state.muted).toBe(false);
   });

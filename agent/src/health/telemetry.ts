@@ -2,7 +2,8 @@
 // (QoS 0: a lost sample is replaced by the next one), and the low-disk watch: free space under the
 // threshold is one `fault` event when it happens (queued, so it reaches the server even if the
 // link is down) and `diskLow` in every sample until it is over again (issue 6). Nothing stops
-// playing on a low disk: the plan plays what is cached.
+// playing on a low disk: the plan plays what is cached. Samples carry the disk's size beside its
+// free bytes, so the server alerts on the free share whatever the card's size (issue #9).
 import { topics, type TelemetryMessage } from '@loa/shared';
 import type { Clock } from '../clock/clock.js';
 import type { Logger } from '../log.js';
@@ -31,6 +32,8 @@ export interface TelemetryOptions {
   system: SystemProbe;
   /** Free bytes where the agent keeps its data. */
   freeBytes: () => Promise<number>;
+  /** The size of that disk, when the driver can tell: the server alerts on the free share. */
+  totalBytes?: () => Promise<number | undefined>;
   /** Below this many free bytes the disk is low. */
   lowDiskBytes: number;
   snapshot: () => UnitSnapshot;
@@ -40,6 +43,7 @@ export class Telemetry {
   private timer: NodeJS.Timeout | undefined;
   private low = false;
   private lastFree: number | undefined;
+  private lastTotal: number | undefined;
 
   constructor(private readonly opts: TelemetryOptions) {}
 
@@ -78,6 +82,12 @@ export class Telemetry {
       return;
     }
     this.lastFree = free;
+    // Read once: a card does not change size while the agent runs.
+    if (this.lastTotal === undefined)
+      this.lastTotal = await this.opts.totalBytes?.().catch((err: Error) => {
+        log.warn(`cannot read the disk's size: ${err.message}`);
+        return undefined;
+      });
     if (!this.low && free < lowDiskBytes) {
       this.low = true;
       const reason = `low disk: ${mb(free)} MB free, below ${mb(lowDiskBytes)} MB; the plan plays what is cached, new media may not fit`;
@@ -106,6 +116,7 @@ export class Telemetry {
       diskLow: this.low,
     };
     if (this.lastFree !== undefined) msg.diskFreeBytes = Math.max(0, Math.floor(this.lastFree));
+    if (this.lastTotal !== undefined) msg.diskTotalBytes = Math.max(0, Math.floor(this.lastTotal));
     if (s.clockOffsetMs !== undefined) msg.clockOffsetMs = s.clockOffsetMs;
     return msg;
   }

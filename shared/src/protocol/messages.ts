@@ -28,6 +28,8 @@ export const TelemetryMessage = Type.Object({
   cpuTempC: Type.Optional(Type.Number()),
   memFreeBytes: Type.Optional(Type.Integer({ minimum: 0 })),
   diskFreeBytes: Type.Optional(Type.Integer({ minimum: 0 })),
+  /** The size of the disk holding the agent's data, so the server judges its free share (issue #9). */
+  diskTotalBytes: Type.Optional(Type.Integer({ minimum: 0 })),
   cacheBytes: Type.Optional(Type.Integer({ minimum: 0 })),
   volume: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })),
   muted: Type.Optional(Type.Boolean()),
