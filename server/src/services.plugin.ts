@@ -112,8 +112,8 @@ export default fp(
     });
     commands.attach();
     answerTimeProbes(bus, app.log.child({ name: 'clock' }));
-    watchUnitHealth(hub, alerts);
     const rules = alertRules(db, hub, alerts, app.log.child({ name: 'alerts' }));
+    watchUnitHealth(hub, alerts, rules.settingsOfUnit);
 
     communes.ensureDefault(config.timeZone);
     units.attach(bus, hub);

@@ -131,6 +131,10 @@ describe('alerts in the browser', () => {
     await card.getByLabel('Báo mất kết nối sau (phút)', { exact: true }).fill('20');
     await card.getByLabel(/từ 15 phút trước khung giờ phát/).fill('3');
     await card.getByLabel('Báo quá nóng trên (°C)').fill('85');
+    expect(await card.getByLabel('Báo đồng hồ lệch quá (giây)').inputValue()).toBe('2');
+    await card.getByLabel('Báo đồng hồ lệch quá (giây)').fill('1.5');
+    expect(await card.getByLabel('Báo khi thẻ nhớ còn trống dưới (%)').inputValue()).toBe('10');
+    await card.getByLabel('Báo khi thẻ nhớ còn trống dưới (%)').fill('15');
     await card.getByLabel(/Địa chỉ webhook/).fill('https://tinh.example/loa-hook');
     await card.getByRole('button', { name: 'Lưu' }).click();
     await card.getByRole('status').getByText('Đã lưu.').waitFor();
@@ -138,6 +142,8 @@ describe('alerts in the browser', () => {
       offlineMinutes: 20,
       offlineMinutesNearWindow: 3,
       temperatureC: 85,
+      clockOffsetS: 1.5,
+      diskFreePercent: 15,
       webhookUrl: 'https://tinh.example/loa-hook',
     });
     // 82 °C was hot at 75 °C; under the new threshold it raises nothing.
@@ -155,6 +161,7 @@ describe('alerts in the browser', () => {
     await page.reload();
     await card.getByLabel('Báo quá nóng trên (°C)').waitFor();
     expect(await card.getByLabel('Báo quá nóng trên (°C)').inputValue()).toBe('85');
+    expect(await card.getByLabel('Báo khi thẻ nhớ còn trống dưới (%)').inputValue()).toBe('15');
     expect(await card.getByLabel(/Địa chỉ webhook/).inputValue()).toBe('https://tinh.example/loa-hook');
   });
 

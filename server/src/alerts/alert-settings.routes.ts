@@ -2,12 +2,23 @@ import Type from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { HttpError } from '../http-error.js';
 
-const Settings = Type.Object(
+const fields = {
+  offlineMinutes: Type.Integer({ minimum: 1, maximum: 1440 }),
+  offlineMinutesNearWindow: Type.Integer({ minimum: 1, maximum: 1440 }),
+  temperatureC: Type.Integer({ minimum: 40, maximum: 120 }),
+  /** Seconds a unit's clock may be off the server's (issue #9; 2 s by default). */
+  clockOffsetS: Type.Number({ minimum: 0.5, maximum: 3600 }),
+  /** Percent of its disk a unit may have free before the alert (issue #9; 10 % by default). */
+  diskFreePercent: Type.Integer({ minimum: 1, maximum: 50 }),
+  webhookUrl: Type.Union([Type.String({ pattern: '^https?://', maxLength: 500 }), Type.Null()]),
+};
+const Settings = Type.Object(fields, { additionalProperties: false });
+// The two thresholds added later may be left out: a client that predates them keeps the values stored.
+const SettingsBody = Type.Object(
   {
-    offlineMinutes: Type.Integer({ minimum: 1, maximum: 1440 }),
-    offlineMinutesNearWindow: Type.Integer({ minimum: 1, maximum: 1440 }),
-    temperatureC: Type.Integer({ minimum: 40, maximum: 120 }),
-    webhookUrl: Type.Union([Type.String({ pattern: '^https?://', maxLength: 500 }), Type.Null()]),
+    ...fields,
+    clockOffsetS: Type.Optional(fields.clockOffsetS),
+    diskFreePercent: Type.Optional(fields.diskFreePercent),
   },
   { additionalProperties: false },
 );
@@ -26,7 +37,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     '/api/communes/:id/alert-settings',
     {
       config: { permission: 'alerts:manage' },
-      schema: { params: Params, body: Settings, response: { 200: Settings } },
+      schema: { params: Params, body: SettingsBody, response: { 200: Settings } },
     },
     async (req) => {
       app.services.communes.get(req.params.id);
@@ -38,7 +49,10 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
           'offlineMinutesNearWindow',
         );
       }
-      app.services.alertRules.setSettings(req.params.id, req.body);
+      app.services.alertRules.setSettings(req.params.id, {
+        ...app.services.alertRules.settings(req.params.id),
+        ...req.body,
+      });
       return app.services.alertRules.settings(req.params.id);
     },
   );

@@ -17,3 +17,5 @@ export const AlertsQuery = Type.Object({
   unitId: Type.Optional(Type.String({ pattern: UNIT_ID_PATTERN })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000 })),
 });
+
+export const AlertParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });

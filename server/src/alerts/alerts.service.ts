@@ -60,6 +60,29 @@ export function alertsService(db: Db, hub: Hub) {
       announce(row, now);
       return toAlertView(row);
     },
+    /** The raised alert of this kind for this unit, if any (rules read what raised it). */
+    open(unitId: string | null, kind: string): AlertView | undefined {
+      const row = repo.open(unitId, kind);
+      return row ? toAlertView(row) : undefined;
+    },
+    /** The stored row (with the unit's commune, for scope checks). */
+    get: (id: number): AlertRow | undefined => repo.get(id),
+    /**
+     * Cleared by a person (the technician fixed it, or no good sign will come): who is kept in the
+     * alert's detail, beside the audit entry. A rule raises it anew if its cause shows again.
+     */
+    clearByHand(id: number, by: string): AlertView | undefined {
+      const open = repo.get(id);
+      if (!open) return undefined;
+      if (open.state === 'cleared') return toAlertView(open);
+      const detail = { ...(open.detail ? (JSON.parse(open.detail) as Record<string, unknown>) : {}), clearedBy: by };
+      repo.update(open.id, open.message, JSON.stringify(detail));
+      const now = Date.now();
+      repo.clear(open.id, now);
+      const row = repo.get(open.id)!;
+      announce(row, now);
+      return toAlertView(row);
+    },
     list(filter: { state: 'raised' | 'all'; unitId?: string; limit?: number }) {
       return repo.list({ ...filter, limit: filter.limit ?? 500 }).map((r) => ({ row: r, view: toAlertView(r) }));
     },

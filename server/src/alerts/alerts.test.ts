@@ -114,7 +114,68 @@ describe('the clock of a unit', () => {
     expect(history).toMatchObject({ state: 'cleared' });
   });
 
-  it('raises low-disk from the unit’s telemetry and clears it when the disk recovers', async () => {
+  it('follows the commune’s clock threshold', async () => {
+    const settings = '/api/communes/default/alert-settings';
+    expect((await server.admin.get(settings)).body).toMatchObject({ clockOffsetS: 2, diskFreePercent: 10 });
+    const base = { offlineMinutes: 15, offlineMinutesNearWindow: 2, temperatureC: 75, webhookUrl: null };
+    for (const bad of [{ clockOffsetS: 0.1 }, { clockOffsetS: 'two' }, { diskFreePercent: 0 }, { diskFreePercent: 90 }])
+      expect((await server.admin.put(settings, { ...base, ...bad })).status, JSON.stringify(bad)).toBe(400);
+    expect((await server.admin.put(settings, { ...base, clockOffsetS: 5 })).status).toBe(200);
+    const seen = () =>
+      new Promise<void>((resolve) => {
+        const off = server.app.hub.on('unit-telemetry', () => (off(), resolve()));
+      });
+    let judged = seen();
+    await telemetry({ clockOffsetMs: 4200 });
+    await judged;
+    expect((await alerts()).some((a) => a.kind === 'clock-offset')).toBe(false);
+    judged = seen();
+    await telemetry({ clockOffsetMs: -6000 });
+    await judged;
+    expect((await alerts()).find((a) => a.kind === 'clock-offset')?.detail).toEqual({ clockOffsetS: -6 });
+    await telemetry({ clockOffsetMs: 0 });
+    await waitFor('cleared', async () => ((await alerts()).some((a) => a.kind === 'clock-offset') ? undefined : true));
+    // A client that predates the field leaves it as stored.
+    expect((await server.admin.put(settings, base)).body).toMatchObject({ clockOffsetS: 5, diskFreePercent: 10 });
+    await server.admin.put(settings, { ...base, clockOffsetS: 2 });
+  });
+
+  it('raises low-disk under the commune’s share of the disk, whatever the agent’s own flag', async () => {
+    const GB = 1024 ** 3;
+    const lowDisk = async () => (await alerts()).find((a) => a.kind === 'low-disk');
+    const judged = () =>
+      new Promise<void>((resolve) => {
+        const off = server.app.hub.on('unit-telemetry', () => (off(), resolve()));
+      });
+    // 200 MB of a 1 GB card is 19 % free: the agent's fixed 200 MB flag says low, the share does not.
+    let seen = judged();
+    await telemetry({ diskLow: true, diskFreeBytes: Math.round(0.2 * GB), diskTotalBytes: GB });
+    await seen;
+    expect(await lowDisk()).toBeUndefined();
+    // 1.5 GB of a 32 GB card is under 10 %, though the agent thinks it has plenty.
+    await telemetry({ diskLow: false, diskFreeBytes: Math.round(1.5 * GB), diskTotalBytes: 32 * GB });
+    const a = await waitFor('low disk', lowDisk);
+    expect(a.message).toMatch(/^The unit's disk is 4 % free \(1536 MB of 32768 MB; the alert is under 10 %\)/);
+    expect(a.detail).toEqual({ freePercent: 4 });
+    // Just back over 10 %: not yet (no flapping at the threshold); at 12 % it clears.
+    seen = judged();
+    await telemetry({ diskFreeBytes: Math.round(0.105 * 32 * GB), diskTotalBytes: 32 * GB });
+    await seen;
+    expect(await lowDisk()).toBeDefined();
+    await telemetry({ diskFreeBytes: Math.round(0.12 * 32 * GB), diskTotalBytes: 32 * GB });
+    await waitFor('cleared', async () => ((await lowDisk()) ? undefined : true));
+    // The commune raises the bar to 25 %: 19 % free is now low.
+    const settings = '/api/communes/default/alert-settings';
+    const current = (await server.admin.get<Record<string, unknown>>(settings)).body;
+    expect((await server.admin.put(settings, { ...current, diskFreePercent: 25 })).status).toBe(200);
+    await telemetry({ diskFreeBytes: Math.round(0.2 * GB), diskTotalBytes: GB });
+    await waitFor('low at 25 %', lowDisk);
+    await server.admin.put(settings, { ...current, diskFreePercent: 10 });
+    await telemetry({ diskFreeBytes: Math.round(0.5 * GB), diskTotalBytes: GB });
+    await waitFor('cleared', async () => ((await lowDisk()) ? undefined : true));
+  });
+
+  it('raises low-disk on the agent’s flag when its telemetry carries no disk size (an older agent)', async () => {
     await telemetry({ diskLow: true, diskFreeBytes: 10_000_000 });
     await waitFor('low disk', async () => (await alerts()).find((a) => a.kind === 'low-disk'));
     await telemetry({ diskLow: false, diskFreeBytes: 900_000_000 });

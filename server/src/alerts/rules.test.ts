@@ -90,10 +90,108 @@ describe('alert rules', () => {
     expect(hooks[0]).toMatchObject({ unitId: 'cum-canh-bao', unitName: 'Cụm loa Khau Thán', communeId: 'default' });
   });
 
-  it('raises an amplifier fault from the agent’s fault event', async () => {
-    await event('fault', { reason: 'amplifier relay gpiochip0:17 could not be set on: line busy' });
+  /** Resolves once the server has judged everything the unit sent so far (rules listen first). */
+  const judged = <K extends 'unit-event' | 'unit-telemetry'>(kind: K, count: number) => {
+    let seen = 0;
+    return new Promise<void>((resolve) => {
+      const off = server.app.hub.on(kind, () => {
+        if (++seen < count) return;
+        off();
+        resolve();
+      });
+    });
+  };
+  const isRaised = async (kind: string) => (await raised()).some((x) => x.kind === kind);
+
+  it('raises an amplifier fault, and clears it only on telemetry after it showing the wanted state', async () => {
+    const faultAt = Date.now();
+    await event('fault', { at: faultAt, reason: 'amplifier relay gpiochip0:17 could not be set on: line busy' });
     const a = await waitFor('amplifier-fault', async () => (await raised()).find((x) => x.kind === 'amplifier-fault'));
     expect(a.message).toMatch(/relay wiring/);
+    // A sample taken before the fault (late on the wire), the relay still off, an item that plays
+    // into the dead amplifier: none of them is a good sign.
+    let done = judged('unit-telemetry', 2);
+    await telemetry({ at: faultAt - 1000, amplifierOn: true });
+    await telemetry({ at: faultAt + 1000, amplifierOn: false });
+    await done;
+    const ev = judged('unit-event', 1);
+    await event('finished', { itemId: 'i3', durationMs: 1000 });
+    await ev;
+    expect(await isRaised('amplifier-fault')).toBe(true);
+    // The relay obeys again: switched on after the fault.
+    done = judged('unit-telemetry', 1);
+    await telemetry({ at: faultAt + 2000, amplifierOn: true });
+    await done;
+    expect(await isRaised('amplifier-fault')).toBe(false);
+  });
+
+  it('raises a failed relay source, and clears it when a relay stream answers again', async () => {
+    const insert = server.app.db.prepare(
+      `INSERT INTO bulletins (id, commune_id, title, level, state, targets, recurrence, valid_from, valid_until, created_at, updated_at, relay_url, relay_duration_ms)
+       VALUES (?, 'default', ?, 'ordinary', 'approved', '{"unitIds":["cum-canh-bao"]}', '{"days":[1]}', ?, ?, ?, ?, ?, ?)`,
+    );
+    const now = Date.now();
+    insert.run('b-vov', 'VOV1', now, now + 86400_000, now, now, 'http://127.0.0.1:9/vov1.mp3', 600_000);
+    insert.run('b-thuong', 'Thông báo', now, now + 86400_000, now, now, null, null);
+    const vov = (itemId: string) => ({ itemId, bulletinId: 'b-vov' });
+    await event('fault', {
+      ...vov('vov-sang'),
+      at: now,
+      reason: 'relay source http://127.0.0.1:9/vov1.mp3: Connection refused',
+    });
+    const a = await waitFor('relay-failed', async () => (await raised()).find((x) => x.kind === 'relay-failed'));
+    expect(a.message).toMatch(/retries until the slot ends/);
+    // Not good signs: the failed item ending `finished` (something was relayed before the stream
+    // died), an ordinary bulletin starting, a relay start from before the fault.
+    const ev = judged('unit-event', 3);
+    await event('finished', { ...vov('vov-sang'), at: now + 1000, durationMs: 5000 });
+    await event('started', { itemId: 'tb-1', bulletinId: 'b-thuong', at: now + 2000 });
+    await event('started', { ...vov('vov-truoc'), at: now - 1000 });
+    await ev;
+    expect(await isRaised('relay-failed')).toBe(true);
+    // The next relay item's stream answers.
+    await event('started', { ...vov('vov-chieu'), at: now + 3000 });
+    await waitFor('relay cleared', async () => ((await isRaised('relay-failed')) ? undefined : true));
+    // Raised again on the next failure, and cleared by that item's own later start (it recovered).
+    await event('fault', { ...vov('vov-toi'), at: now + 4000, reason: 'relay source http://x/: end of file' });
+    await waitFor('raised again', async () => ((await isRaised('relay-failed')) ? true : undefined));
+    await event('started', { ...vov('vov-toi'), at: now + 5000 });
+    await waitFor('cleared again', async () => ((await isRaised('relay-failed')) ? undefined : true));
+  });
+
+  it('lets a technician clear an alert by hand, audited; refuses others, and other communes’ alerts', async () => {
+    await event('fault', { reason: 'amplifier relay gpiochip0:17 could not be set off: line busy' });
+    const a = await waitFor('amplifier-fault', async () =>
+      (await server.admin.get<{ alerts: Array<Alert & { id: number }> }>('/api/alerts')).body.alerts.find(
+        (x) => x.kind === 'amplifier-fault',
+      ),
+    );
+    const technician = await server.userClient('technician');
+    const viewer = await server.userClient('viewer');
+    expect((await viewer.post(`/api/alerts/${a.id}/clear`, {})).status).toBe(403);
+    expect((await technician.post('/api/alerts/999999/clear', {})).status).toBe(404);
+    expect((await technician.post('/api/alerts/abc/clear', {})).status).toBe(400);
+    expect((await server.admin.post('/api/communes', { id: 'xa-khac', name: 'Xã khác' })).status).toBe(201);
+    const elsewhere = await server.userClient('technician', { communeIds: ['xa-khac'] });
+    expect((await elsewhere.post(`/api/alerts/${a.id}/clear`, {})).status).toBe(404);
+    expect(await isRaised('amplifier-fault')).toBe(true);
+
+    const res = await technician.post<{ state: string; detail: Record<string, unknown> }>(
+      `/api/alerts/${a.id}/clear`,
+      {},
+    );
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ state: 'cleared', detail: { clearedBy: technician.username, wanted: 'off' } });
+    expect(await isRaised('amplifier-fault')).toBe(false);
+    // Again: nothing changes, still 200.
+    expect((await technician.post(`/api/alerts/${a.id}/clear`, {})).status).toBe(200);
+    const audit = await server.admin.get<{ entries: { action: string; subject: string; username: string }[] }>(
+      '/api/audit?action=alert.clear',
+    );
+    expect(audit.body.entries[0]).toMatchObject({ subject: String(a.id), username: technician.username });
+    await waitFor('the webhook told', () =>
+      hooks.find((h) => h.kind === 'amplifier-fault' && h.state === 'cleared') ? true : undefined,
+    );
   });
 
   it('raises a hot board over the commune’s threshold and clears it only once it has cooled', async () => {

@@ -1,9 +1,11 @@
 // Alert rules (issue #9) beyond the clock and the disk (clock.ts): a unit offline too long (stricter
 // just before and during a window), a failed playback, an amplifier fault, a relay source that
-// failed, a hot board, under-voltage. Thresholds per commune; an optional webhook per commune (or
-// ALERT_WEBHOOK_URL for all) forwards every raise and clear, e.g. to a province's chat group.
+// failed, a hot board, under-voltage. Each clears on a later good sign (see clearRelay and
+// clearAmplifier), or by hand (POST /api/alerts/:id/clear). Thresholds per commune; an optional
+// webhook per commune (or ALERT_WEBHOOK_URL for all) forwards every raise and clear, e.g. to a
+// province's chat group.
 import type { FastifyBaseLogger } from 'fastify';
-import { addDays, toZoned, windowInstants, type WindowSpec } from '@loa/shared';
+import { addDays, toZoned, windowInstants, type UnitEvent, type WindowSpec } from '@loa/shared';
 import type { Db } from '../db/database.js';
 import type { Hub } from '../hub.js';
 import type { AlertsService } from './alerts.service.js';
@@ -14,6 +16,10 @@ export interface AlertSettings {
   /** Minutes offline before an alert from 15 minutes before a window until it ends. */
   offlineMinutesNearWindow: number;
   temperatureC: number;
+  /** A unit clock further off the server's than this many seconds (clock.ts). */
+  clockOffsetS: number;
+  /** Free space under this share of the unit's disk, in percent (clock.ts). */
+  diskFreePercent: number;
   webhookUrl: string | null;
 }
 
@@ -21,6 +27,8 @@ export const DEFAULT_ALERT_SETTINGS: AlertSettings = {
   offlineMinutes: 15,
   offlineMinutesNearWindow: 2,
   temperatureC: 75,
+  clockOffsetS: 2,
+  diskFreePercent: 10,
   webhookUrl: null,
 };
 const NEAR_WINDOW_MS = 15 * 60_000;
@@ -37,6 +45,7 @@ export function alertRules(db: Db, hub: Hub, alerts: AlertsService, log: Fastify
      WHERE u.online = 0 AND u.last_seen IS NOT NULL AND u.revoked_at IS NULL`,
   );
   const unitName = db.prepare('SELECT name, commune_id FROM units WHERE id = ?');
+  const isRelay = db.prepare('SELECT 1 FROM bulletins WHERE id = ? AND relay_url IS NOT NULL');
 
   const settingsOf = (json: string | null): AlertSettings => ({
     ...DEFAULT_ALERT_SETTINGS,
@@ -83,6 +92,33 @@ export function alertRules(db: Db, hub: Hub, alerts: AlertsService, log: Fastify
     }
   }
 
+  /**
+   * relay-failed clears when a relay item's stream answers again: a relay item `started` after
+   * the fault (the agent says `started` only once audio flows, so the failed item itself recovering
+   * counts), or another relay item `finished`. The failed item's own `finished` does not: a stream
+   * that died mid-programme still ends `finished` when anything was relayed.
+   */
+  function clearRelay(unitId: string, event: UnitEvent) {
+    const open = alerts.open(unitId, 'relay-failed');
+    if (!open || !event.bulletinId || !isRelay.get(event.bulletinId)) return;
+    const faultAt = Number(open.detail?.faultAt ?? 0);
+    if (event.at < faultAt) return;
+    if (event.type === 'finished' && event.itemId !== undefined && event.itemId === open.detail?.itemId) return;
+    alerts.clear(unitId, 'relay-failed');
+  }
+
+  /**
+   * amplifier-fault clears once a telemetry sample taken after the fault shows the amplifier in the
+   * state the failed switch wanted: the agent reports the relay's state only after a switch
+   * worked, so that is the relay obeying again. An item finishing proves nothing (it plays into a
+   * dead amplifier just the same). A fault whose wanted state is unknown waits for a person.
+   */
+  function clearAmplifier(unitId: string, on: boolean, at: number) {
+    const open = alerts.open(unitId, 'amplifier-fault');
+    if (!open || at <= Number(open.detail?.faultAt ?? Infinity)) return;
+    if (open.detail?.wanted === (on ? 'on' : 'off')) alerts.clear(unitId, 'amplifier-fault');
+  }
+
   const offs = [
     hub.on('unit-status', ({ unitId, online }) => {
       if (online) alerts.clear(unitId, 'offline');
@@ -99,11 +135,24 @@ export function alertRules(db: Db, hub: Hub, alerts: AlertsService, log: Fastify
         );
       } else if (event.type === 'finished') alerts.clear(unitId, 'playback-failed');
       else if (event.type === 'fault' && event.reason) {
-        if (/^amplifier/.test(event.reason))
-          alerts.raise(unitId, 'amplifier-fault', `${event.reason}. Check the relay wiring and the amplifier's power.`);
-        else if (/relay source|stream/i.test(event.reason))
-          alerts.raise(unitId, 'relay-failed', `${event.reason}. The unit retries until the slot ends.`);
+        if (/^amplifier/.test(event.reason)) {
+          const wanted = /could not be set (on|off)/.exec(event.reason)?.[1] ?? null;
+          alerts.raise(
+            unitId,
+            'amplifier-fault',
+            `${event.reason}. Check the relay wiring and the amplifier's power.`,
+            {
+              wanted,
+              faultAt: event.at,
+            },
+          );
+        } else if (/relay source|stream/i.test(event.reason))
+          alerts.raise(unitId, 'relay-failed', `${event.reason}. The unit retries until the slot ends.`, {
+            itemId: event.itemId ?? null,
+            faultAt: event.at,
+          });
       }
+      if (event.type === 'started' || event.type === 'finished') clearRelay(unitId, event);
     }),
     hub.on('unit-telemetry', ({ unitId, sample }) => {
       if (sample.cpuTempC !== undefined) {
@@ -119,6 +168,7 @@ export function alertRules(db: Db, hub: Hub, alerts: AlertsService, log: Fastify
           );
         } else if (sample.cpuTempC < temperatureC - TEMPERATURE_HYSTERESIS_C) alerts.clear(unitId, 'temperature');
       }
+      if (sample.amplifierOn !== undefined) clearAmplifier(unitId, sample.amplifierOn, sample.at);
       if (sample.underVoltage === true)
         alerts.raise(unitId, 'under-voltage', 'The board reports under-voltage now. Check its power supply and cable.');
       else if (sample.underVoltage === false) alerts.clear(unitId, 'under-voltage');
@@ -159,6 +209,7 @@ export function alertRules(db: Db, hub: Hub, alerts: AlertsService, log: Fastify
 
   return {
     sweepOffline,
+    settingsOfUnit,
     settings(communeId: string): AlertSettings {
       const row = db.prepare('SELECT alert_settings FROM communes WHERE id = ?').get(communeId) as
         { alert_settings: string | null } | undefined;

@@ -336,10 +336,11 @@ export const en: Record<keyof typeof vi, string> = {
   'alerts.offlineMinutes': 'Alert when offline for (minutes)',
   'alerts.offlineMinutesNearWindow': 'Alert when offline for (minutes), from 15 minutes before a window until it ends',
   'alerts.temperatureC': 'Alert when hotter than (°C)',
+  'alerts.clockOffsetS': 'Alert when the clock is off by more than (seconds)',
+  'alerts.diskFreePercent': 'Alert when the disk has less free than (%)',
   'alerts.webhookUrl': 'Webhook URL (each alert is sent as JSON, e.g. to the province’s chat group)',
   'alerts.webhookNone': 'not sent',
-  'alerts.fixedRules':
-    'Always raised: disk under 10%, clock off by more than 2 s, failed playback, amplifier or relay source fault, under-voltage.',
+  'alerts.fixedRules': 'Always raised: failed playback, amplifier or relay source fault, under-voltage.',
   'error.invalid-threshold':
     'Near a window the offline threshold must be the same or smaller than away from it (alert sooner near a broadcast).',
 

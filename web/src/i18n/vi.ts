@@ -335,10 +335,11 @@ export const vi = {
   'alerts.offlineMinutes': 'Báo mất kết nối sau (phút)',
   'alerts.offlineMinutesNearWindow': 'Báo mất kết nối sau (phút), từ 15 phút trước khung giờ phát đến hết khung',
   'alerts.temperatureC': 'Báo quá nóng trên (°C)',
+  'alerts.clockOffsetS': 'Báo đồng hồ lệch quá (giây)',
+  'alerts.diskFreePercent': 'Báo khi thẻ nhớ còn trống dưới (%)',
   'alerts.webhookUrl': 'Địa chỉ webhook (gửi mỗi cảnh báo dạng JSON, ví dụ tới nhóm chat của tỉnh)',
   'alerts.webhookNone': 'không gửi',
-  'alerts.fixedRules':
-    'Luôn báo: đĩa còn dưới 10%, đồng hồ lệch quá 2 giây, phát lỗi, ampli hoặc nguồn tiếp sóng lỗi, thiếu áp.',
+  'alerts.fixedRules': 'Luôn báo: phát lỗi, ampli hoặc nguồn tiếp sóng lỗi, thiếu áp.',
   'error.invalid-threshold':
     'Ngưỡng gần khung giờ phát phải bằng hoặc nhỏ hơn ngưỡng bình thường (gần giờ phát cần báo sớm hơn).',
 

@@ -14,6 +14,8 @@ export interface AlertSettings {
   offlineMinutes: number;
   offlineMinutesNearWindow: number;
   temperatureC: number;
+  clockOffsetS: number;
+  diskFreePercent: number;
   webhookUrl: string | null;
 }
 
@@ -21,7 +23,11 @@ const NUMBERS = [
   ['offlineMinutes', 'alerts.offlineMinutes'],
   ['offlineMinutesNearWindow', 'alerts.offlineMinutesNearWindow'],
   ['temperatureC', 'alerts.temperatureC'],
+  ['clockOffsetS', 'alerts.clockOffsetS'],
+  ['diskFreePercent', 'alerts.diskFreePercent'],
 ] as const;
+/** Half seconds make sense for the clock; the rest are whole numbers. */
+const STEP: Partial<Record<(typeof NUMBERS)[number][0], string>> = { clockOffsetS: '0.5' };
 
 export function AlertSettingsCard({ commune, editable }: { commune: Commune; editable: boolean }) {
   const path = `/api/communes/${encodeURIComponent(commune.id)}/alert-settings`;
@@ -40,6 +46,8 @@ export function AlertSettingsCard({ commune, editable }: { commune: Commune; edi
         offlineMinutes: Number(data.get('offlineMinutes')),
         offlineMinutesNearWindow: Number(data.get('offlineMinutesNearWindow')),
         temperatureC: Number(data.get('temperatureC')),
+        clockOffsetS: Number(data.get('clockOffsetS')),
+        diskFreePercent: Number(data.get('diskFreePercent')),
         webhookUrl: url === '' ? null : url,
       });
       loaded.reload();
@@ -73,7 +81,15 @@ export function AlertSettingsCard({ commune, editable }: { commune: Commune; edi
           {NUMBERS.map(([k, label]) => (
             <label key={k}>
               {t(label)}
-              <input name={k} data-field={k} type="number" inputMode="numeric" required defaultValue={String(s[k])} />
+              <input
+                name={k}
+                data-field={k}
+                type="number"
+                inputMode={STEP[k] ? 'decimal' : 'numeric'}
+                step={STEP[k] ?? '1'}
+                required
+                defaultValue={String(s[k])}
+              />
             </label>
           ))}
           <label>
