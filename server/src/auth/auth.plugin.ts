@@ -54,6 +54,13 @@ declare module 'fastify' {
       destroy(token: string): void;
       /** Signs a user out everywhere (but the session of `exceptHash`). */
       revokeUser(userId: number, exceptHash?: string): number;
+      /**
+       * Called (after the change) when some of a user's sessions end before their time: a
+       * sign-out, an account deleted, demoted, its password reset or changed. An open socket
+       * checks its own credentials again, so nothing a person started keeps going once they are
+       * out (a live broadcast).
+       */
+      onEnd(listener: (userId: number) => void): () => void;
     };
     loginGuard: LoginGuard;
     /** Set when this start created the first admin: the password to print once. */
@@ -120,6 +127,18 @@ export default fp(
         ipWindowMs: 60_000,
       }),
     );
+    const endListeners = new Set<(userId: number) => void>();
+    // Deferred: the change (a deletion is one transaction) is committed before anyone looks.
+    const ended = (userId: number) =>
+      setImmediate(() => {
+        for (const fn of endListeners) {
+          try {
+            fn(userId);
+          } catch (err) {
+            log.error({ err }, 'auth: a listener of ended sessions failed');
+          }
+        }
+      });
     app.decorate('sessions', {
       create(userId: number) {
         const token = randomBytes(32).toString('base64url');
@@ -129,9 +148,20 @@ export default fp(
         return { token, csrf, expiresAt };
       },
       destroy(token: string) {
-        repo.deleteSession(hashToken(token));
+        const hash = hashToken(token);
+        const row = repo.session(hash, 0);
+        repo.deleteSession(hash);
+        if (row) ended(row.id);
       },
-      revokeUser: (userId: number, exceptHash?: string) => repo.deleteUserSessions(userId, exceptHash),
+      revokeUser(userId: number, exceptHash?: string) {
+        const n = repo.deleteUserSessions(userId, exceptHash);
+        ended(userId);
+        return n;
+      },
+      onEnd(listener: (userId: number) => void) {
+        endListeners.add(listener);
+        return () => void endListeners.delete(listener);
+      },
     });
     repo.purgeSessions(Date.now());
     const purge = setInterval(() => repo.purgeSessions(Date.now()), 3600_000);

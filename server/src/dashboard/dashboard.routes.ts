@@ -16,7 +16,7 @@ interface MeBody {
 }
 
 /** Forwards the caller's credentials to /api/auth/me; undefined when they no longer sign anyone in. */
-async function scopeOf(app: FastifyInstance, req: FastifyRequest): Promise<ClientScope | undefined> {
+export async function scopeOf(app: FastifyInstance, req: FastifyRequest): Promise<ClientScope | undefined> {
   const headers: Record<string, string> = {};
   if (req.headers.cookie) headers.cookie = req.headers.cookie;
   if (req.headers.authorization) headers.authorization = req.headers.authorization;

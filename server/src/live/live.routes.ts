@@ -1,16 +1,23 @@
 // Live broadcast API (issue #8). Starting and stopping need the `live` permission and are audited
 // by the audit hook; the server's own ends (silence, the time limit) are audited by the service.
-// The audio comes over a WebSocket: only the person who started the session, from our own origin.
+// The audio comes over a WebSocket: only the person who started the session, from our own origin,
+// and only while they may still speak there (issue #4: signed out, deleted or demoted, it ends).
 import Type from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { WebSocket } from 'ws';
 import { can, inScope } from '../auth/permissions.js';
-import { closeRefusedUpgrade, sameOrigin } from '../dashboard/dashboard.routes.js';
+import { closeRefusedUpgrade, sameOrigin, scopeOf } from '../dashboard/dashboard.routes.js';
 import { HttpError } from '../http-error.js';
 import { LiveParams, LiveRequest, LiveView } from './live.schemas.js';
 
 /** Closed by the person (a stop, the page closed): the session ends with the socket. */
 const NORMAL_CLOSURE = 1000;
+/**
+ * How often an open audio socket checks its credentials again (issue #4): a revoked API token or
+ * an expired session stops speaking within this. A sign-out, a deletion or a demotion is checked
+ * at once (app.sessions.onEnd).
+ */
+const RECHECK_MS = 5_000;
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   const live = app.services.live;
@@ -94,9 +101,10 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(msg));
       };
       let attached: { detach(): void };
+      let communeId: string;
       try {
         if (!user) throw new HttpError(401, 'unauthenticated', 'Sign in first.');
-        live.get(id, (c) => inScope(user, c));
+        communeId = live.get(id, (c) => inScope(user, c)).communeId;
         attached = live.attach(id, user.id, (notice) => {
           say(notice);
           if (notice.type === 'ended') socket.close(NORMAL_CLOSURE, 'session ended');
@@ -108,8 +116,34 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         socket.close(4000 + (e.statusCode ?? 500), (e.code ?? 'error').slice(0, 100));
         return;
       }
+      // The person must still be allowed to speak here, as the dashboard socket checks its reader.
+      const speaker = user;
+      let revoked = false;
+      const recheck = () =>
+        scopeOf(app, req).then(
+          (now) => {
+            const still =
+              now?.userId === speaker.id &&
+              now.can('live') &&
+              (now.communeIds === null || now.communeIds.includes(communeId));
+            if (still || revoked) return;
+            revoked = true;
+            const reason = `${speaker.username} may no longer speak live (signed out, account deleted or its rights changed)`;
+            attached.detach();
+            say({ type: 'ended', reason });
+            socket.close(4401, 'sign in again');
+            void live.stop(id, reason, null).catch(() => undefined);
+          },
+          (err: unknown) => req.log.warn({ err }, 'live: could not recheck the session'),
+        );
+      const offEnd = app.sessions.onEnd((userId) => {
+        if (userId === speaker.id) void recheck();
+      });
+      const timer = setInterval(() => void recheck(), RECHECK_MS);
+      timer.unref();
       say({ type: 'ready' });
       socket.on('message', (data: Buffer, isBinary: boolean) => {
+        if (revoked) return;
         if (!isBinary) {
           say({ type: 'dropped', seq: null, reason: 'text message; the audio goes in binary messages' });
           return;
@@ -117,11 +151,13 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         live.frame(id, data);
       });
       socket.on('close', (code) => {
+        clearInterval(timer);
+        offEnd();
         attached.detach();
         // A dropped link (1006) or a refused oversized message (1009) keeps the session for a
         // reconnect; it ends anyway once silent for the idle time.
         if (code === NORMAL_CLOSURE)
-          void live.stop(id, `${user!.username} closed the live page`, user!).catch(() => undefined);
+          void live.stop(id, `${speaker.username} closed the live page`, speaker).catch(() => undefined);
       });
     },
   );
