@@ -31,6 +31,19 @@ function reasonVi(key: string): string {
   return `${OUTCOME_VI[outcome!] ?? outcome}${rest.length ? `: ${rest.join(': ')}` : ''}`;
 }
 
+/** Up to this many missed windows of one unit are named; past it, counted (a dead unit in a month). */
+const NAMED_WINDOWS = 3;
+
+/** 'Cụm B (2026-11-03 17:00–19:00), Cụm C (12 khung giờ)': who missed which window. */
+function missedText(r: Report['rows'][number], sep: string): string {
+  return r.missedUnits
+    .map((unit) => {
+      const windows = r.missedWindows.filter((w) => w.unit === unit).map((w) => w.window);
+      return `${unit} (${windows.length > NAMED_WINDOWS ? `${windows.length} khung giờ` : windows.join(', ')})`;
+    })
+    .join(sep);
+}
+
 function csvCell(v: string | number): string {
   const s = String(v);
   // Quote everything that needs it; neutralise formula injection (a title starting with =, +, -, @).
@@ -54,7 +67,7 @@ export function toCsv(report: Report): string {
         Object.entries(r.reasons)
           .map(([k, n]) => `${reasonVi(k)} ×${n}`)
           .join('; '),
-        r.missedUnits.join('; '),
+        missedText(r, '; '),
       ]
         .map(csvCell)
         .join(','),
@@ -78,7 +91,7 @@ export function toHtml(reports: Report[], title: string): string {
               .map(([k, n]) => `${reasonVi(k)} ×${n}`)
               .join('; '),
           )}</td>` +
-          `<td>${esc(r.missedUnits.join(', '))}</td></tr>`,
+          `<td>${esc(missedText(r, '; '))}</td></tr>`,
       )
       .join('');
     return `<section class="page"><h1>${esc(title)}</h1><h2>${esc(rep.commune.name)}</h2>

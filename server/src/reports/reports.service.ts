@@ -1,9 +1,10 @@
 // As-run reports (nhật ký phát, issue #9): planned against aired, by day, month, unit, zone or
 // bulletin, with what failed and why and which units missed a window. The proof of broadcast a
 // commune sends upward every month.
-import { toZoned } from '@loa/shared';
+import { toZoned, type WindowSpec } from '@loa/shared';
 import type { Db } from '../db/database.js';
 import { HttpError } from '../http-error.js';
+import { windowFinder } from './window-of.js';
 
 export type GroupBy = 'day' | 'month' | 'unit' | 'zone' | 'bulletin';
 
@@ -19,8 +20,18 @@ export interface ReportRow {
   refusedCount: number;
   /** Distinct reasons of what did not air, with how often. */
   reasons: Record<string, number>;
-  /** Units that had something planned and aired nothing (per day). */
+  /** Units that missed at least one window: something planned in it, nothing of it aired. */
   missedUnits: string[];
+  /** Each window instance a unit missed, in time order. */
+  missedWindows: MissedWindow[];
+}
+
+export interface MissedWindow {
+  unitId: string;
+  unit: string;
+  /** '2026-11-03 17:00–19:00' in the commune's time zone (a whole day when no window holds it). */
+  window: string;
+  startAt: number;
 }
 
 interface Joined {
@@ -48,25 +59,35 @@ export function reportsService(db: Db) {
      WHERE u.commune_id = ? AND p.scheduled_at >= ? AND p.scheduled_at < ?
      ORDER BY p.scheduled_at`,
   );
-  const commune = db.prepare('SELECT id, name, time_zone FROM communes WHERE id = ?');
+  const commune = db.prepare('SELECT id, name, time_zone, windows FROM communes WHERE id = ?');
   const zonesOf = db.prepare(
-    'SELECT z.id, z.name, zu.unit_id FROM zones z JOIN zone_units zu ON zu.zone_id = z.id WHERE z.commune_id = ?',
+    'SELECT z.id, z.name, z.windows, zu.unit_id FROM zones z JOIN zone_units zu ON zu.zone_id = z.id WHERE z.commune_id = ?',
   );
 
   return {
     report(communeId: string, from: number, to: number, groupBy: GroupBy) {
-      const c = commune.get(communeId) as { id: string; name: string; time_zone: string } | undefined;
+      const c = commune.get(communeId) as { id: string; name: string; time_zone: string; windows: string } | undefined;
       if (!c) throw new HttpError(404, 'commune-not-found', `There is no commune ${communeId}.`);
       if (!(from < to)) throw new HttpError(400, 'invalid-range', '"from" must come before "to".', 'from');
       const data = rows.all(communeId, from, to) as Joined[];
-      const zones = new Map<string, Array<{ id: string; name: string }>>();
-      for (const z of zonesOf.all(communeId) as Array<{ id: string; name: string; unit_id: string }>) {
-        zones.set(z.unit_id, [...(zones.get(z.unit_id) ?? []), { id: z.id, name: z.name }]);
+      const zones = new Map<string, Array<{ id: string; name: string; windows: WindowSpec[] | null }>>();
+      for (const z of zonesOf.all(communeId) as Array<{
+        id: string;
+        name: string;
+        windows: string | null;
+        unit_id: string;
+      }>) {
+        const windows = z.windows ? (JSON.parse(z.windows) as WindowSpec[]) : null;
+        zones.set(z.unit_id, [...(zones.get(z.unit_id) ?? []), { id: z.id, name: z.name, windows }]);
       }
+      const windowOf = windowFinder(c.time_zone, JSON.parse(c.windows) as WindowSpec[], (u) => zones.get(u) ?? []);
       const groups = new Map<string, ReportRow>();
-      const unitDay = new Map<string, { planned: number; aired: number; unit: string; group: string }>();
+      // Per group × unit × window instance (issue #9): a unit that aired the morning window but
+      // missed the evening one is listed for the evening.
+      const unitWindow = new Map<string, { planned: number; aired: number; missed: MissedWindow; group: string }>();
       for (const r of data) {
         const day = toZoned(r.scheduled_at, c.time_zone).date;
+        const win = windowOf(r.unit_id, r.scheduled_at);
         const keys: Array<[string, string]> =
           groupBy === 'day'
             ? [[day, day]]
@@ -96,22 +117,30 @@ export function reportsService(db: Db) {
             g.reasons[why] = (g.reasons[why] ?? 0) + 1;
           }
           groups.set(key, g);
-          const ud = `${key}|${r.unit_id}|${day}`;
-          const u = unitDay.get(ud) ?? { planned: 0, aired: 0, unit: r.unit_name, group: key };
+          const uw = `${key}|${r.unit_id}|${win.key}`;
+          const u = unitWindow.get(uw) ?? {
+            planned: 0,
+            aired: 0,
+            group: key,
+            missed: { unitId: r.unit_id, unit: r.unit_name, window: win.label, startAt: win.startAt },
+          };
           u.planned++;
           if (aired) u.aired++;
-          unitDay.set(ud, u);
+          unitWindow.set(uw, u);
         }
       }
-      for (const u of unitDay.values()) {
+      for (const u of unitWindow.values()) {
+        if (u.aired > 0) continue;
         const g = groups.get(u.group)!;
-        if (u.aired === 0 && !g.missedUnits.includes(u.unit)) g.missedUnits.push(u.unit);
+        g.missedWindows.push(u.missed);
+        if (!g.missedUnits.includes(u.missed.unit)) g.missedUnits.push(u.missed.unit);
       }
       const list = [...groups.values()].sort((a, b) => a.key.localeCompare(b.key));
       for (const g of list) {
         g.plannedMinutes = round1(g.plannedMinutes);
         g.airedMinutes = round1(g.airedMinutes);
         g.missedUnits.sort((a, b) => a.localeCompare(b, 'vi'));
+        g.missedWindows.sort((a, b) => a.startAt - b.startAt || a.unit.localeCompare(b.unit, 'vi'));
       }
       return { commune: { id: c.id, name: c.name, timeZone: c.time_zone }, from, to, groupBy, rows: list };
     },
@@ -132,6 +161,7 @@ function emptyRow(key: string, label: string): ReportRow {
     refusedCount: 0,
     reasons: {},
     missedUnits: [],
+    missedWindows: [],
   };
 }
 

@@ -14,9 +14,22 @@ describe('GET /api/reports/as-run', () => {
   beforeAll(async () => {
     server = await startServer();
     const { db } = server.app;
-    for (const id of ['cum-a', 'cum-b'])
+    for (const id of ['cum-a', 'cum-b', 'cum-c', 'cum-d'])
       await server.admin.post('/api/units', { id, name: `Cụm ${id.slice(-1).toUpperCase()}` });
     await server.admin.post('/api/zones', { id: 'cho', name: 'Chợ', unitIds: ['cum-a'] });
+    // A zone with its own windows (DESIGN §4): its unit's windows are these, not the commune's.
+    const zone = await server.admin.post('/api/zones', {
+      id: 'ven-song',
+      name: 'Ven sông',
+      unitIds: ['cum-d'],
+      windows: [
+        { id: 'trua', start: '11:00', end: '12:00' },
+        { id: 'chieu', start: '14:00', end: '15:00' },
+      ],
+    });
+    expect(zone.status, JSON.stringify(zone.body)).toBe(201);
+    // A second commune, for the printed report's second page.
+    expect((await server.admin.post('/api/communes', { id: 'xa-hai', name: 'Xã Hai' })).status).toBe(201);
     db.prepare(
       `INSERT INTO bulletins (id, commune_id, title, level, state, targets, recurrence, valid_from, valid_until, created_at, updated_at)
        VALUES ('b-1', 'default', '=Thông báo, "tiêm phòng"', 'ordinary', 'approved', '{}', '{"days":[1]}', 0, 1, 0, 0)`,
@@ -33,6 +46,18 @@ describe('GET /api/reports/as-run', () => {
     log.run('cum-a', 'i1', 'b-1', at('2026-11-03', '05:00'), at('2026-11-03', '05:00'), 300_000, 'finished', null);
     log.run('cum-a', 'i2', 'b-1', at('2026-11-03', '17:00'), at('2026-11-03', '17:00'), 180_000, 'finished', null);
     log.run('cum-b', 'i3', 'b-1', at('2026-11-03', '05:00'), null, null, 'failed', 'ALSA device busy');
+    // C aired the morning window and missed the evening one; D (the commune's windows do not apply)
+    // aired one of two items of its 11:00 window and missed its 14:00 window.
+    plan.run('cum-c', 'i5', 'b-1', at('2026-11-03', '05:10'), 120_000, 'ordinary');
+    plan.run('cum-c', 'i6', 'b-1', at('2026-11-03', '17:10'), 120_000, 'ordinary');
+    plan.run('cum-d', 'i7', 'b-1', at('2026-11-03', '11:10'), 60_000, 'ordinary');
+    plan.run('cum-d', 'i8', 'b-1', at('2026-11-03', '11:20'), 60_000, 'ordinary');
+    plan.run('cum-d', 'i9', 'b-1', at('2026-11-03', '14:10'), 60_000, 'ordinary');
+    log.run('cum-c', 'i5', 'b-1', at('2026-11-03', '05:10'), at('2026-11-03', '05:10'), 120_000, 'finished', null);
+    log.run('cum-c', 'i6', 'b-1', at('2026-11-03', '17:10'), null, null, 'failed', 'amplifier relay stuck');
+    log.run('cum-d', 'i7', 'b-1', at('2026-11-03', '11:10'), at('2026-11-03', '11:10'), 60_000, 'finished', null);
+    log.run('cum-d', 'i8', 'b-1', at('2026-11-03', '11:20'), null, null, 'skipped', 'media not in cache');
+    log.run('cum-d', 'i9', 'b-1', at('2026-11-03', '14:10'), null, null, 'skipped', 'media not in cache');
   });
   afterAll(async () => server?.close());
 
@@ -47,9 +72,11 @@ describe('GET /api/reports/as-run', () => {
         failedCount: number;
         reasons: Record<string, number>;
         missedUnits: string[];
+        missedWindows: Array<{ unitId: string; unit: string; window: string }>;
       }>;
     }>;
   };
+  const windows = (r: Rows['reports'][number]['rows'][number]) => r.missedWindows.map((w) => `${w.unitId} ${w.window}`);
 
   it('compares planned and aired per unit for a month, naming failures and missed windows', async () => {
     const res = await server.admin.get<Rows>('/api/reports/as-run?communeId=default&month=2026-11&groupBy=unit');
@@ -66,18 +93,54 @@ describe('GET /api/reports/as-run', () => {
     });
     expect(b).toMatchObject({ key: 'cum-b', plannedCount: 2, airedCount: 0, failedCount: 1, missedUnits: ['Cụm B'] });
     expect(b!.reasons).toEqual({ 'failed: ALSA device busy': 1, 'no report': 1 });
+    expect(windows(b!)).toEqual(['cum-b 2026-11-03 05:00–07:30', 'cum-b 2026-11-04 05:00–07:30']);
+  });
+
+  it('lists a unit for each window it missed, though it aired another window that day (zone windows too)', async () => {
+    const res = await server.admin.get<Rows>('/api/reports/as-run?communeId=default&month=2026-11&groupBy=unit');
+    const [, , c, d] = res.body.reports[0]!.rows;
+    expect(c).toMatchObject({ key: 'cum-c', airedCount: 1, missedUnits: ['Cụm C'] });
+    expect(windows(c!)).toEqual(['cum-c 2026-11-03 17:00–19:00']);
+    // D aired one of the two items of its 11:00 window: that window is not missed; 14:00 is.
+    expect(d).toMatchObject({ key: 'cum-d', plannedCount: 3, airedCount: 1, missedUnits: ['Cụm D'] });
+    expect(windows(d!)).toEqual(['cum-d 2026-11-03 14:00–15:00']);
+    const day = await server.admin.get<Rows>('/api/reports/as-run?communeId=default&day=2026-11-03&groupBy=day');
+    const [row] = day.body.reports[0]!.rows;
+    expect(row!.missedUnits).toEqual(['Cụm B', 'Cụm C', 'Cụm D']);
+    expect(windows(row!)).toEqual([
+      'cum-b 2026-11-03 05:00–07:30',
+      'cum-d 2026-11-03 14:00–15:00',
+      'cum-c 2026-11-03 17:00–19:00',
+    ]);
+  });
+
+  it('groups by month: one row with the month’s totals and every missed window', async () => {
+    const res = await server.admin.get<Rows>('/api/reports/as-run?communeId=default&month=2026-11&groupBy=month');
+    expect(res.body.reports[0]!.rows).toHaveLength(1);
+    const [m] = res.body.reports[0]!.rows;
+    expect(m).toMatchObject({
+      key: '2026-11',
+      plannedCount: 9,
+      airedCount: 4,
+      failedCount: 2,
+      missedUnits: ['Cụm B', 'Cụm C', 'Cụm D'],
+    });
+    expect(m!.plannedMinutes).toBe(25);
+    expect(m!.airedMinutes).toBe(11);
+    expect(windows(m!)).toHaveLength(4);
   });
 
   it('groups by day in the commune’s time zone, and by zone', async () => {
     const days = await server.admin.get<Rows>('/api/reports/as-run?communeId=default&month=2026-11&groupBy=day');
     expect(days.body.reports[0]!.rows.map((r) => [r.key, r.plannedCount, r.airedCount])).toEqual([
-      ['2026-11-03', 3, 2],
+      ['2026-11-03', 8, 4],
       ['2026-11-04', 1, 0],
     ]);
     const zones = await server.admin.get<Rows>('/api/reports/as-run?communeId=default&month=2026-11&groupBy=zone');
     expect(zones.body.reports[0]!.rows.map((r) => [r.key, r.plannedCount])).toEqual([
-      ['-', 2],
+      ['-', 4],
       ['cho', 2],
+      ['ven-song', 3],
     ]);
   });
 
@@ -91,14 +154,25 @@ describe('GET /api/reports/as-run', () => {
     const text = new TextDecoder().decode(bytes.slice(3));
     expect(text.split('\r\n')[0]).toMatch(/^Nhóm,Số lần theo lịch/);
     expect(text).toContain(`"'=Thông báo, ""tiêm phòng"""`);
+    expect(text).toContain('Cụm B (2026-11-03 05:00–07:30, 2026-11-04 05:00–07:30); Cụm C (2026-11-03 17:00–19:00)');
   });
 
   it('prints one commune per page, escaped', async () => {
     const res = await server.admin.fetchRaw('/api/reports/as-run?month=2026-11&format=html');
     const html = await res.text();
-    expect(html).toContain('@media print');
-    expect(html.match(/class="page"/g)).toHaveLength(1);
-    expect(html).toContain('Cụm B');
+    expect(html).toMatch(/@media print\{body\{margin:0\}\.page\{page-break-after:always\}/);
+    const pages = html.split('<section class="page">').slice(1);
+    expect(pages).toHaveLength(2);
+    expect(pages[0]).toContain('Cụm B (2026-11-03 05:00–07:30, 2026-11-04 05:00–07:30)');
+    expect(pages[0]).not.toContain('Xã Hai');
+    expect(pages[1]).toContain('<h2>Xã Hai</h2>');
+    expect(pages[1]).toContain('Không có bản tin nào theo lịch trong kỳ này.');
+    expect(pages[1]).not.toContain('Cụm B');
+    // One commune named: one page.
+    const one = await (
+      await server.admin.fetchRaw('/api/reports/as-run?communeId=xa-hai&month=2026-11&format=html')
+    ).text();
+    expect(one.match(/<section class="page">/g)).toHaveLength(1);
   });
 
   it('refuses a request without a range, and an unknown commune', async () => {
