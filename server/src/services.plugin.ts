@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import fp from 'fastify-plugin';
 import { unitsService, type UnitsService } from './units/units.service.js';
 import { mediaService, type MediaService } from './media/media.service.js';
-import { mediaDistributor } from './media/distribution.js';
+import { attachWants, mediaDistributor } from './media/distribution.js';
 import { scheduleMediaSweep } from './media/retention.js';
 import { ttsService, type TtsService } from './media/tts/tts.service.js';
 import { findFfmpeg, FFMPEG_MISSING } from './media/ffmpeg.js';
@@ -122,9 +122,7 @@ export default fp(
       for (const event of fresh) hub.emit('unit-event', { unitId, event, at });
       hub.emit('events-stored', { unitId, upTo, at });
     });
-    bus.on('media-want', (t, payload) => {
-      if (t.kind === 'media-want') distribution.onWant(t.sha256, payload);
-    });
+    attachWants(bus, app.embeddedBroker, distribution);
 
     app.decorate('services', {
       units,

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { parseTopic } from '@loa/shared';
+import mqtt, { type MqttClient } from 'mqtt';
+import { parseTopic, topics } from '@loa/shared';
 import type { Bus } from '../broker/bus.js';
 import { startServer, type TestServer } from '../testing/start-server.js';
 import { mediaDistributor } from './distribution.js';
@@ -166,6 +167,20 @@ describe('the media distributor', () => {
     expect(r.published).toEqual([0, 1, 2, 3, 4, 0, 1, 2, 3, 4]);
   });
 
+  it('drops a want naming another unit than the one the broker authenticated', async () => {
+    const r = recordingBus();
+    const d = distributor(r.bus);
+    d.onWant(SHA, want('unit-b'), 'unit-a');
+    d.onWant(SHA, want('unit-b'), '');
+    await sleep(150);
+    expect(r.published).toEqual([]);
+    expect(d.stats).toMatchObject({ wantsRefused: 2, wantsReceived: 0 });
+    d.onWant(SHA, want('unit-a'), 'unit-a');
+    await until(r.published, 5);
+    expect(r.published).toEqual([0, 1, 2, 3, 4]);
+    expect(d.stats).toMatchObject({ wantsRefused: 2, wantsReceived: 1 });
+  });
+
   it('ignores wants from unknown units, for unknown media, and malformed ones', async () => {
     const r = recordingBus();
     const d = distributor(r.bus);
@@ -192,6 +207,46 @@ describe('media to many units on the real broker', () => {
   afterAll(async () => {
     await Promise.all(units.map((u) => u.close()));
     await server?.close();
+  });
+
+  it('ties each want to the unit that sent it: one naming another unit is dropped', async () => {
+    const clients: MqttClient[] = [];
+    try {
+      for (const id of ['cum-that', 'cum-gia']) {
+        const created = await server.admin.post<{ secret: string }>('/api/units', { id, name: id });
+        clients.push(
+          await mqtt.connectAsync(server.mqttUrl, {
+            clientId: `loa-unit-${id}`,
+            username: id,
+            password: created.body.secret,
+            reconnectPeriod: 0,
+          }),
+        );
+      }
+      const [real, spoofer] = clients as [MqttClient, MqttClient];
+      const received: number[] = [];
+      real.on('message', (topic) => {
+        const t = parseTopic(topic);
+        if (t?.kind === 'media-chunk') received.push(t.index);
+      });
+      await real.subscribeAsync(topics.mediaChunks(media.sha256), { qos: 1 });
+      const stats = server.app.services.distribution.stats;
+      const before = { ...stats };
+      const body = (unit: string) => JSON.stringify({ unit, have: [] });
+      // cum-gia speaks for cum-that, then for itself; the broker keeps one client's messages in order.
+      await spoofer.publishAsync(topics.mediaWant(media.sha256), body('cum-that'), { qos: 1 });
+      await spoofer.publishAsync(topics.mediaWant(media.sha256), body('cum-gia'), { qos: 1 });
+      const deadline = Date.now() + 5000;
+      while (stats.wantsReceived === before.wantsReceived && Date.now() < deadline) await sleep(20);
+      expect(stats.wantsRefused - before.wantsRefused).toBe(1);
+      expect(stats.wantsReceived - before.wantsReceived).toBe(1);
+      // The genuine want is served, on the shared topics (so the real unit hears the chunks too).
+      const count = Math.ceil(media.bytes / (16 * 1024));
+      await until(received, count);
+      expect(new Set(received).size).toBe(count);
+    } finally {
+      for (const c of clients) await c.endAsync(true);
+    }
   });
 
   it('gets a verified copy to 40 units for about one copy of the file published', async () => {

@@ -15,8 +15,9 @@
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
-import { MediaWant, decoder, topics } from '@loa/shared';
+import { MediaWant, decoder, parseTopic, topics } from '@loa/shared';
 import type { Bus } from '../broker/bus.js';
+import type { EmbeddedBroker } from '../broker/embedded.js';
 
 const wantDecoder = decoder(MediaWant);
 /** State of a media nobody has asked about for this long is forgotten. */
@@ -24,6 +25,8 @@ const IDLE_MS = 10 * 60_000;
 
 export interface DistributionStats {
   wantsReceived: number;
+  /** Wants naming another unit than the one that sent them (dropped). */
+  wantsRefused: number;
   roundsPublished: number;
   chunksPublished: number;
   bytesPublished: number;
@@ -61,7 +64,15 @@ export function mediaDistributor(opts: {
   const maxGatherMs = Math.max(opts.gatherMs, opts.maxGatherMs ?? opts.gatherMs * 8);
   const resendAfterMs = opts.resendAfterMs ?? 3000;
   const media = new Map<string, MediaState>();
-  const stats: DistributionStats = { wantsReceived: 0, roundsPublished: 0, chunksPublished: 0, bytesPublished: 0 };
+  const stats: DistributionStats = {
+    wantsReceived: 0,
+    wantsRefused: 0,
+    roundsPublished: 0,
+    chunksPublished: 0,
+    bytesPublished: 0,
+  };
+  /** When each sender was last warned about, so a misbehaving unit cannot flood the log. */
+  const warnedAt = new Map<string, number>();
   let chain: Promise<void> = Promise.resolve();
   let closing = false;
 
@@ -147,10 +158,25 @@ export function mediaDistributor(opts: {
 
   return {
     stats,
-    onWant(sha256: string, payload: Buffer) {
+    /**
+     * One `want`. `sender` is the unit the broker authenticated, when the server can know it (the
+     * embedded broker: see attachWants); a want naming another unit is dropped, so one unit cannot
+     * steer what is sent for another (issue #6). Without it (an external broker) the field is
+     * all there is: the broker's ACL still keeps non-units out.
+     */
+    onWant(sha256: string, payload: Buffer, sender?: string) {
       const want = wantDecoder.decode(payload);
       if (!want.ok) return opts.log.warn({ sha256, reason: want.error }, 'media: dropped want');
       const { unit } = want.value;
+      if (sender !== undefined && unit !== sender) {
+        stats.wantsRefused++;
+        const now = Date.now();
+        if (now - (warnedAt.get(sender) ?? 0) > 60_000) {
+          warnedAt.set(sender, now);
+          opts.log.warn({ sha256, sender, named: unit }, 'media: dropped a want naming another unit than its sender');
+        }
+        return;
+      }
       if (!opts.unitExists(unit)) return;
       const s = stateOf(sha256);
       if (!s) return opts.log.warn({ sha256, unit }, 'media: want for unknown media');
@@ -190,4 +216,33 @@ export function mediaDistributor(opts: {
       await chain;
     },
   };
+}
+
+/** The broker pins a unit's client id to `loa-unit-{unit}` (broker/embedded.ts): that is who it is. */
+const UNIT_CLIENT = /^loa-unit-([a-z0-9-]{3,64})$/;
+
+/**
+ * Routes the units' wants to the distributor. With the embedded broker the server sees who sent
+ * each one, so wants are taken from the broker itself with their sender (the bus's copy of the
+ * same message is ignored); with an external broker, from the bus, as they come.
+ */
+export function attachWants(
+  bus: Bus,
+  embedded: EmbeddedBroker | undefined,
+  distribution: Pick<ReturnType<typeof mediaDistributor>, 'onWant'>,
+): void {
+  if (!embedded) {
+    bus.on('media-want', (t, payload) => {
+      if (t.kind === 'media-want') distribution.onWant(t.sha256, payload);
+    });
+    return;
+  }
+  embedded.broker.on('publish', (packet, client) => {
+    if (!client || !packet.topic.endsWith('/want')) return;
+    const t = parseTopic(packet.topic);
+    if (t?.kind !== 'media-want') return;
+    // Only units may publish wants (the ACL); a client id of another shape is no unit: dropped.
+    const sender = UNIT_CLIENT.exec(client.id)?.[1] ?? '';
+    distribution.onWant(t.sha256, Buffer.from(packet.payload), sender);
+  });
 }
