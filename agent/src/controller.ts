@@ -84,6 +84,7 @@ interface Parts {
   clock: Clock;
   emergency: Emergency;
   live: Live;
+  sink: Sink;
 }
 
 export class Controller {
@@ -289,6 +290,7 @@ export class Controller {
       clock,
       emergency,
       live,
+      sink,
     };
 
     link.subscribe(topics.plan(unit), (_t, payload) => void plans.receive(payload));
@@ -321,6 +323,8 @@ export class Controller {
     await p.plans.stop();
     // The item playing ends as `preempted` (agent stopping); try to send that before leaving.
     await p.scheduler.stop();
+    // The sound card's writer (ALSA) outlives items; nothing plays any more.
+    await p.sink.close?.();
     await p.amplifier.stop();
     p.publisher.stop();
     await p.publisher.flush(false);

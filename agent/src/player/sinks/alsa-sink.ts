@@ -1,11 +1,47 @@
-// The board's sound card: an ffmpeg process reading the agent's PCM on stdin and writing to ALSA.
-// Spawned when the item is prepared, so the device is open and warm at the instant.
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { SAMPLE_RATE } from '../pcm.js';
+// The board's sound card (issue 7: an item starts within 20 ms of its instant, measured at the
+// first sample). One ffmpeg writer per sink (alsa-writer.ts), started when an item is prepared and
+// kept while items follow one another, so at the instant the card is already open and the first
+// sample reaches it at once. One writer, not one per item: on an `hw:` device the next item,
+// prepared while the one before plays, would find the card taken ("Device or resource busy").
+import { BYTES_PER_SAMPLE, samplesToMs } from '../pcm.js';
+import { AlsaWriter, OPEN_TIMEOUT_MS } from './alsa-writer.js';
 import type { Sink, SinkSession } from './sink.js';
 
-export function alsaSink(device: string, ffmpeg: () => string | undefined, now: () => number = Date.now): Sink {
+/** With no item prepared for this long, the card is let go (a technician may test it meanwhile). */
+export const IDLE_CLOSE_MS = 30_000;
+
+export interface AlsaSinkOptions {
+  idleCloseMs?: number;
+  openTimeoutMs?: number;
+}
+
+export function alsaSink(
+  device: string,
+  ffmpeg: () => string | undefined,
+  now: () => number = Date.now,
+  opts: AlsaSinkOptions = {},
+): Sink {
+  let writer: AlsaWriter | undefined;
+  let sessions = 0;
+  let idle: NodeJS.Timeout | undefined;
+  // A writer let go still holds the card for the few ms ffmpeg takes to end: the next one waits.
+  let closing: Promise<void> = Promise.resolve();
+  // When the audio handed over so far will have sounded: an item cut short leaves its last
+  // ~100 ms in the card's buffer, and the next item's first sample sounds after it.
+  let playEnd = 0;
+
+  const release = () => {
+    sessions--;
+    if (sessions > 0) return;
+    clearTimeout(idle);
+    idle = setTimeout(() => {
+      const w = writer;
+      writer = undefined;
+      if (w) closing = w.close();
+    }, opts.idleCloseMs ?? IDLE_CLOSE_MS);
+    idle.unref();
+  };
+
   return {
     name: `alsa:${device}`,
     // ALSA plays from its own buffer; keep it ~100 ms ahead so a late timer is not a gap.
@@ -13,78 +49,61 @@ export function alsaSink(device: string, ffmpeg: () => string | undefined, now: 
     async open(): Promise<SinkSession> {
       const path = ffmpeg();
       if (!path) throw new Error('ffmpeg not found');
-      const child = spawn(
-        path,
-        // No probing of raw PCM: by default ffmpeg buffers ~1 s of input before it opens the card.
-        [
-          '-nostdin',
-          '-hide_banner',
-          '-loglevel',
-          'error',
-          '-probesize',
-          '32',
-          '-analyzeduration',
-          '0',
-          '-fflags',
-          'nobuffer',
-          '-f',
-          's16le',
-          '-ar',
-          String(SAMPLE_RATE),
-          '-ac',
-          '1',
-          '-i',
-          'pipe:0',
-          '-f',
-          'alsa',
-          device,
-        ],
-        { stdio: ['pipe', 'ignore', 'pipe'] },
-      );
-      let stderr = '';
-      child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString('utf8')).slice(-400)));
-      let failure: Error | undefined;
-      const exited = new Promise<void>((resolve) => {
-        child.on('error', (err) => {
-          failure = err;
-          resolve();
-        });
-        // 'close' waits for stdin, which is ours: let an early exit close it.
-        child.on('exit', (code) => {
-          if (code !== 0) child.stdin.destroy();
-        });
-        child.on('close', (code) => {
-          if (code !== 0) failure ??= new Error(`ffmpeg (alsa ${device}) exited with code ${code}: ${stderr.trim()}`);
-          resolve();
-        });
-      });
-      // EPIPE when ffmpeg died: the exit code and its stderr tell more, so they win.
-      child.stdin.on('error', () => undefined);
+      clearTimeout(idle);
+      // Counted from here: a session ending meanwhile must not let the card go under this one.
+      sessions++;
+      let w: AlsaWriter | undefined;
+      try {
+        if (!writer || writer.failure) {
+          if (writer) {
+            writer.kill();
+            closing = writer.exited;
+            writer = undefined;
+          }
+          await closing;
+          writer ??= new AlsaWriter(path, device, opts.openTimeoutMs ?? OPEN_TIMEOUT_MS);
+        }
+        w = writer;
+        await w.ready;
+      } catch (err) {
+        if (writer === w) writer = undefined;
+        release();
+        throw err;
+      }
+      const card = w;
       let startedAt: number | undefined;
+      let done = false;
+      const finish = () => {
+        if (done) return;
+        done = true;
+        release();
+      };
       return {
         get startedAt() {
           return startedAt;
         },
         async write(pcm) {
-          if (failure) throw failure;
-          startedAt ??= now();
-          if (child.stdin.destroyed) await exited;
-          else if (!child.stdin.write(pcm)) await Promise.race([once(child.stdin, 'drain'), exited]);
-          if (failure) throw failure;
+          const t = now();
+          startedAt ??= Math.max(t, playEnd);
+          playEnd = Math.max(t, playEnd) + samplesToMs(Math.floor(pcm.length / BYTES_PER_SAMPLE));
+          await card.write(pcm);
         },
         async close() {
-          child.stdin.end();
-          const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-          await exited;
-          clearTimeout(timer);
-          // ffmpeg opens the device only once PCM arrives: a missing card shows up here.
-          if (failure) throw failure;
+          finish();
+          // The card failing mid-item (unplugged) fails the item, even if its last write went in.
+          if (card.failure) throw card.failure;
         },
         async abort() {
-          child.kill('SIGKILL');
-          await exited;
+          finish();
         },
       };
+    },
+    async close() {
+      clearTimeout(idle);
+      const w = writer;
+      writer = undefined;
+      if (w) closing = w.close();
+      await closing;
     },
   };
 }

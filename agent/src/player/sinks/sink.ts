@@ -24,6 +24,11 @@ export interface Sink {
    * a sound card needs a small buffer so a late timer does not become a click.
    */
   readonly leadMs: number;
-  /** Opened ahead of the instant, with the decoder, so the start costs nothing. */
+  /**
+   * Opened ahead of the instant, with the decoder, so the start costs nothing: resolves once the
+   * device is ready to sound (a sound card open), rejects if it cannot be.
+   */
   open(meta: SinkMeta): Promise<SinkSession>;
+  /** Lets go of the device (agent stopping). */
+  close?(): Promise<void>;
 }
