@@ -50,7 +50,10 @@ export class MediaFetcher {
 
   start(): void {
     this.opts.link.onConnect(() => this.wantAll());
-    this.timer = setInterval(() => void this.wantAll(), this.opts.wantIntervalMs ?? 5000);
+    this.timer = setInterval(
+      () => void this.wantAll().catch((err: Error) => this.opts.log.warn(`asking for media failed: ${err.message}`)),
+      this.opts.wantIntervalMs ?? 5000,
+    );
   }
 
   stop(): void {

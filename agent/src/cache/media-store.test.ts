@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -94,5 +94,18 @@ describe('MediaStore assembly', () => {
     disk.freeUp();
     await store.writeChunk(s, 0, 3, bytes.subarray(0, 1000));
     expect((await store.assemble(s)).ok).toBe(true);
+  });
+
+  it('reads a download whose chunk vanished between listing and reading it, as an assembly does', async () => {
+    const bytes = Buffer.alloc(2000, 9);
+    const s = sha(bytes);
+    const store = new MediaStore(dir);
+    await store.start();
+    await store.writeChunk(s, 0, 2, bytes.subarray(0, 1000));
+    // Listed by readdir, gone by the time it is read (found by agent/src/fuzz.test.ts).
+    await symlink(join(dir, 'gone'), join(dir, 'partial', s, '1'));
+    store.forgetPartial(s);
+    const p = await store.partial(s);
+    expect([p.count, [...p.have], p.bytes]).toEqual([2, [0], 1000]);
   });
 });

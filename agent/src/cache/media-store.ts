@@ -102,8 +102,14 @@ export class MediaStore {
       p.count = count;
       for (const name of await readdir(dir).catch(() => [] as string[])) {
         if (!/^\d+$/.test(name) || Number(name) >= count) continue;
+        // An assembly removes each chunk as it copies it: one gone since readdir is not held.
+        const size = await stat(join(dir, name)).then(
+          (s) => s.size,
+          () => undefined,
+        );
+        if (size === undefined) continue;
         p.have.add(Number(name));
-        p.bytes += (await stat(join(dir, name))).size;
+        p.bytes += size;
       }
     }
     return p;
