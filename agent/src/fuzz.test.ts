@@ -1,25 +1,33 @@
 // Issue 7, bad input: random payloads thrown at every message handler of a running agent through
-// the real broker, a fixed number of times per topic with a fixed seed (LOA_FUZZ_RUNS to change).
-// The agent never crashes (an unhandled error fails this test run), keeps its plan, logs a reason
-// for every plan and command it drops, and still plays a good plan afterwards.
+// the real broker, a fixed number of times per topic with a fixed seed (LOA_FUZZ_RUNS to change):
+// garbage, and well-signed commands of every type with arguments good and bad; then the audio topic
+// of an open live session. The agent never crashes (an unhandled error fails this test run), keeps
+// its plan, logs a reason for every plan and command it drops, answers every command it runs,
+// never plays a live frame that is not authentic, and still plays a good plan afterwards.
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { topics, type PlanBody } from '@loa/shared';
+import { topics, type CommandBody, type PlanBody } from '@loa/shared';
 import { signEnvelope } from '@loa/shared/envelope';
+import { newLiveSessionKey, signLiveFrame } from '@loa/shared/live-frame';
+import { opusHeadPages } from '@loa/shared/ogg';
+import { liveFramer, opusPackets } from '@loa/shared/testing/opus';
 import { startBroker, type TestBroker } from './testing/broker.js';
 import { makeKeys, type TestKeys } from './testing/keys.js';
 import { makeSine, type TestMedia } from './testing/audio.js';
 import { FakeServer, waitFor } from './testing/fake-server.js';
 import { sinkRecords, startAgent, type TestAgent } from './testing/agent.js';
 import { item, plan } from './testing/plans.js';
+import { COMMAND_TYPES, commandsOfEveryType } from './testing/fuzz-commands.js';
 
 const UNIT = 'cum-loa-fuzz';
 const SECRET = 's3cret';
 const RUNS = Number(process.env.LOA_FUZZ_RUNS ?? 300);
+/** Well-signed commands are each run, some for real (a tone, an emergency): fewer of them. */
+const SIGNED_RUNS = Math.ceil(RUNS / 4);
 const SEED = 20_260_105;
 const WAITING = { sha256: 'cd'.repeat(32), bytes: 5000, durationMs: 1000 };
 
@@ -30,6 +38,7 @@ let server: FakeServer;
 let agent: TestAgent;
 let sine: TestMedia;
 let held: PlanBody;
+let liveKey: string;
 
 const json = fc.jsonValue({ maxDepth: 4 });
 const bytes = fc.uint8Array({ maxLength: 4096 }).map((a) => Buffer.from(a));
@@ -85,6 +94,16 @@ function commands(): fc.Arbitrary<unknown> {
   });
 }
 
+let quietN = 0;
+/** A command this test needs to succeed, not a fuzzed one. */
+const quiet = (type: CommandBody['type'], args: Record<string, unknown>): CommandBody => ({
+  unit: UNIT,
+  id: `fz-quiet-${++quietN}`,
+  type,
+  args,
+  issuedAt: Date.now(),
+  expiresAt: Date.now() + 600_000,
+});
 const sample = <T>(arb: fc.Arbitrary<T>, salt: number) => fc.sample(arb, { seed: SEED + salt, numRuns: RUNS });
 const count = (prefix: string) => agent.log.lines.filter((l) => l.startsWith(prefix)).length;
 
@@ -96,7 +115,15 @@ beforeAll(async () => {
   await server.start();
   sine = await makeSine(dir, 1);
   server.media.set(sine.ref.sha256, sine.bytes);
-  agent = await startAgent({ url: broker.url, unit: UNIT, secret: SECRET, pemPath: keys.pemPath });
+  liveKey = newLiveSessionKey();
+  // A short warm-up: command sounds and emergencies are answered once they sound.
+  agent = await startAgent({
+    url: broker.url,
+    unit: UNIT,
+    secret: SECRET,
+    pemPath: keys.pemPath,
+    config: { warmupMs: 100 },
+  });
   await waitFor('online', () => server.statuses.some((s) => s.online));
   // A plan waiting for a media the server never sends: the agent stays subscribed to its chunks.
   held = plan(UNIT, 5, [item('wait', WAITING, Date.now() + 3600_000)]);
@@ -140,6 +167,114 @@ describe(`${RUNS} random payloads on every topic the agent handles`, () => {
     expect(agent.controller.parts.link.connected).toBe(true);
     expect(agent.log.lines.filter((l) => / error: (uncaught|unhandled|handler of)/.test(l))).toEqual([]);
   }, 120_000);
+
+  it(`${SIGNED_RUNS} well-signed commands of every type are each run and answered, and the plan is kept`, async () => {
+    const drawn = sample(
+      commandsOfEveryType({
+        shas: [sine.ref.sha256, WAITING.sha256],
+        bytes: sine.ref.bytes,
+        durationMs: sine.ref.durationMs,
+        liveKey,
+      }),
+      6,
+    ).slice(0, SIGNED_RUNS);
+    expect(new Set(drawn.map((c) => c.type))).toEqual(new Set(COMMAND_TYPES));
+    const ids: string[] = [];
+    for (const [i, { type, args }] of drawn.entries()) {
+      const { validForMs, ...rest } = args as { validForMs?: number };
+      const body: CommandBody = {
+        unit: UNIT,
+        id: `fz-cmd-${i}`,
+        type,
+        args: validForMs === undefined ? rest : { ...rest, validUntil: Date.now() + validForMs },
+        issuedAt: Date.now(),
+        expiresAt: Date.now() + 600_000,
+      };
+      ids.push(body.id);
+      await server.publish(topics.cmd(UNIT), keys.sign(body));
+    }
+    await waitFor(
+      `${SIGNED_RUNS} commands answered`,
+      () => ids.every((id) => server.acks.some((a) => a.id === id)),
+      60_000,
+    );
+    // Answered, not dropped: each ran, and said so (ok, or why not).
+    expect(ids.filter((id) => !server.acks.some((a) => a.id === id))).toEqual([]);
+    expect(server.acks.some((a) => ids.includes(a.id) && a.ok)).toBe(true);
+    expect(server.acks.some((a) => ids.includes(a.id) && !a.ok)).toBe(true);
+    expect(agent.controller.parts.plans.current).toEqual(held);
+    expect(agent.controller.parts.link.connected).toBe(true);
+    expect(agent.log.lines.filter((l) => / error: (uncaught|unhandled|handler of)/.test(l))).toEqual([]);
+    // Quiet again for what follows: sounds ended, unmuted.
+    for (const sessionId of ['fz-a', 'fz-b'])
+      await server.publish(topics.cmd(UNIT), keys.sign(quiet('live-stop', { sessionId })));
+    await server.publish(topics.cmd(UNIT), keys.sign(quiet('unmute', {})));
+    await waitFor(
+      'unmuted and silent',
+      () => {
+        const p = agent.controller.parts;
+        return !p.state.muted && p.live.session === undefined && p.scheduler.playing === null;
+      },
+      10_000,
+    );
+    await agent.controller.parts.emergency.idle();
+  }, 120_000);
+
+  it(`${RUNS} bad frames on an open live session never sound, and the session goes on`, async () => {
+    const sessionId = 'fz-live';
+    const serial = 4242;
+    const start = quiet('live-start', {
+      sessionId,
+      key: liveKey,
+      head: opusHeadPages(serial).toString('base64'),
+      volume: 100,
+      idleMs: 60_000,
+    });
+    await server.publish(topics.cmd(UNIT), keys.sign(start));
+    expect(await waitFor('live-start answered', () => server.acks.find((a) => a.id === start.id))).toEqual({
+      id: start.id,
+      ok: true,
+    });
+    const frame = liveFramer(liveKey, sessionId, serial);
+    const voice = await opusPackets('sine=frequency=500:duration=0.4');
+    const good = frame(voice[0]!);
+    await server.publish(topics.live(sessionId), good, 0);
+    const otherKey = newLiveSessionKey();
+    const bad = fc.oneof(
+      bytes,
+      json.map((v) => Buffer.from(JSON.stringify(v))),
+      // Forged, for another session, replayed, damaged, cut short.
+      bytes.map((b) => signLiveFrame(otherKey, sessionId, 1000, b)),
+      bytes.map((b) => signLiveFrame(liveKey, 'fz-other', 1000, b)),
+      fc.constant(good),
+      fc.nat(good.length - 1).map((i) => {
+        const flipped = Buffer.from(good);
+        flipped[i] = flipped[i]! ^ 0x40;
+        return flipped;
+      }),
+      fc.nat(good.length - 1).map((n) => good.subarray(0, n)),
+    );
+    const dropped = agent.controller.parts.live.framesDropped;
+    // QoS 1 here: every one of them reaches the agent.
+    for (const payload of sample(bad, 7)) await server.publish(topics.live(sessionId), payload);
+    await waitFor(`${RUNS} frames dropped`, () => agent.controller.parts.live.framesDropped - dropped >= RUNS);
+    expect(agent.controller.parts.live.framesDropped - dropped).toBe(RUNS);
+    expect(agent.log.lines.some((l) => l.includes(`live:${sessionId}: dropped a frame`))).toBe(true);
+    // Still on air, and still playing what is authentic.
+    expect(agent.controller.parts.live.session).toBe(sessionId);
+    for (const packet of voice.slice(1)) {
+      await server.publish(topics.live(sessionId), frame(packet), 0);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const stop = quiet('live-stop', { sessionId });
+    await server.publish(topics.cmd(UNIT), keys.sign(stop));
+    await waitFor('live-stop answered', () => server.acks.find((a) => a.id === stop.id && a.ok));
+    const rec = await waitFor('the session in the sink', async () =>
+      (await sinkRecords(agent)).find((r) => r.itemId === `live:${sessionId}`),
+    );
+    expect(rec.samples).toBeGreaterThan(0);
+    expect(agent.log.lines.filter((l) => / error: (uncaught|unhandled|handler of)/.test(l))).toEqual([]);
+  }, 30_000);
 
   it('leave it able to take and play a good plan', async () => {
     const startAt = Date.now() + 2500;

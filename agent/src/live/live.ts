@@ -80,6 +80,11 @@ export class Live {
     return this.current?.sessionId;
   }
 
+  /** Frames dropped as not authentic (forged, replayed, damaged) since the agent started. */
+  get framesDropped(): number {
+    return this.rejected;
+  }
+
   /** The `live-start` command: resolves once the unit listens to the session (its ack says so). */
   async start(rawArgs: Record<string, unknown>, cmd: CommandBody): Promise<void> {
     const { clock, log, link, scheduler, amplifier, player } = this.opts;
