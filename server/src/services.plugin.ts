@@ -11,7 +11,7 @@ import { findFfmpeg, FFMPEG_MISSING } from './media/ffmpeg.js';
 import { communesService, type CommunesService } from './schedule/communes.service.js';
 import { zonesService } from './schedule/zones.service.js';
 import { timelineService } from './schedule/timeline.service.js';
-import { startScheduleJobs } from './schedule/jobs.js';
+import { scheduleJobs, startScheduleJobs } from './schedule/jobs.js';
 import { bulletinsService, type BulletinsService } from './schedule/bulletins.service.js';
 import { plansService, type PlansService } from './schedule/plans.service.js';
 import { eventsService } from './events/events.service.js';
@@ -121,6 +121,8 @@ export default fp(
       const at = Date.now();
       for (const event of fresh) hub.emit('unit-event', { unitId, event, at });
       hub.emit('events-stored', { unitId, upTo, at });
+      // A unit started one of a bulletin's items: the bulletin is on air (DESIGN §4).
+      bulletins.markOnAir(fresh.flatMap((e) => (e.type === 'started' && e.bulletinId ? [e.bulletinId] : [])));
     });
     attachWants(bus, app.embeddedBroker, distribution);
 
@@ -148,15 +150,16 @@ export default fp(
     // external one restarted without persistence) gets every stored plan again, then the changes.
     await plans.republish();
     bus.onReconnect?.(() => void plans.republish().catch(() => undefined));
-    await plans.replanAll();
-    const stopJobs = startScheduleJobs(db, plans, config.timeZone, app.log.child({ name: 'jobs' }));
+    await plans.replanAll(undefined, 'start');
+    const jobsLog = app.log.child({ name: 'jobs' });
+    const jobs = startScheduleJobs(scheduleJobs(plans, bulletins, jobsLog), config.timeZone, jobsLog);
 
     // onClose hooks of the root run last-registered first: these stop before the bus and the db.
     app.addHook('onClose', async () => {
       await live.close();
       commands.close();
       rules.stop();
-      await stopJobs();
+      await jobs.stop();
       await plans.idle();
       await distribution.drain();
       await stopMediaSweep();

@@ -20,6 +20,14 @@ import { plannerInputReader } from './planner-input.js';
 import type { Hub } from '../hub.js';
 
 export const WARMUP_MS = 3000;
+/** How many past runs `runs()` remembers. */
+const HISTORY = 50;
+
+interface Run {
+  why: string;
+  startedAt: number;
+  endedAt?: number;
+}
 const DAYS_AHEAD = 2;
 /** Units planned between two yields to the event loop (~20 ms of work at most). */
 const SLICE = 100;
@@ -51,8 +59,8 @@ export function plansService(db: Db, signer: Signer, bus: Bus, log: FastifyBaseL
   });
   let lastOverbooked: OverbookedItem[] = [];
 
-  /** Plans every unit of every commune; publishes the plans whose content changed. */
-  async function replanAll(now = Date.now()): Promise<{ published: number; units: number }> {
+  /** Plans every unit of every commune; publishes the plans whose content changed. Unqueued: see replanAll. */
+  async function planAll(now: number): Promise<{ published: number; units: number }> {
     let unitCount = 0;
     const overbooked: OverbookedItem[] = [];
     const sent: Promise<void>[] = [];
@@ -190,27 +198,46 @@ export function plansService(db: Db, signer: Signer, bus: Bus, log: FastifyBaseL
     if (failed) throw failed.reason;
   }
 
+  // One queue for every re-plan and republish, whoever asks (a change, a cron job, the start):
+  // two runs interleaved could let an older plan land on the broker after a newer one.
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> = Promise.resolve();
+  const history: Run[] = [];
+  function enqueue<T>(why: string, work: () => Promise<T>): Promise<T> {
+    const next = running.then(async () => {
+      const run: Run = { why, startedAt: Date.now() };
+      history.push(run);
+      if (history.length > HISTORY) history.shift();
+      try {
+        return await work();
+      } finally {
+        run.endedAt = Date.now();
+      }
+    });
+    running = next.catch((err: Error) => log.error({ err: err.message, why }, 'plans: run failed'));
+    return next;
+  }
   return {
-    replanAll,
+    /**
+     * Re-plans every unit now, after any run under way (never interleaved with one). `now`, when
+     * not given, is read when the run starts, so a queued run never plans with an older clock.
+     */
+    replanAll(now?: number, why = 'request'): Promise<{ published: number; units: number }> {
+      return enqueue(why, () => planAll(now ?? Date.now()));
+    },
     /**
      * Publishes every stored plan again (see republishAll), after any re-plan under way: never
      * interleaved with one, so an older envelope can never land on the broker after a newer one.
      */
     republish(): Promise<void> {
-      const next = running.then(() => republishAll());
-      running = next.catch((err: Error) => log.error({ err: err.message }, 'plans: republishing failed'));
-      return next.then(() => undefined);
+      return enqueue('republish', () => republishAll()).then(() => undefined);
     },
     /** Re-plans shortly after a change; many changes in a burst make one re-plan. */
     schedule(delayMs = 100) {
       if (timer) clearTimeout(timer);
       timer = setTimeout(() => {
         timer = undefined;
-        running = running
-          .then(() => replanAll())
-          .catch((err: Error) => log.error({ err: err.message }, 'plans: re-plan failed'));
+        enqueue('change', () => planAll(Date.now())).catch(() => undefined); // logged by enqueue
       }, delayMs);
     },
     async idle() {
@@ -220,6 +247,8 @@ export function plansService(db: Db, signer: Signer, bus: Bus, log: FastifyBaseL
       }
       await running;
     },
+    /** The latest runs, oldest first (why, when it started and ended): for tests and diagnosis. */
+    runs: (): readonly Readonly<Run>[] => history.map((r) => ({ ...r })),
     overbooked: () => lastOverbooked,
     body(unit: string): PlanBody | undefined {
       const row = db.prepare('SELECT body FROM plans WHERE unit_id = ?').get(unit) as { body: string } | undefined;
