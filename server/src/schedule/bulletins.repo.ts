@@ -27,6 +27,22 @@ export interface BulletinRow {
   relay_duration_ms?: number | null;
 }
 
+/** What an edit may change (not the commune, the writer or the state history). */
+export type EditableFields = Pick<
+  BulletinRow,
+  | 'title'
+  | 'text'
+  | 'level'
+  | 'media_sha256'
+  | 'targets'
+  | 'recurrence'
+  | 'repeat_count'
+  | 'repeat_gap_s'
+  | 'valid_from'
+  | 'valid_until'
+  | 'volume'
+> & { relay_url: string | null; relay_duration_ms: number | null };
+
 export function bulletinsRepo(db: Db) {
   const insert = db.prepare(
     `INSERT INTO bulletins (id, commune_id, title, text, level, media_sha256, state, targets, recurrence, repeat_count, repeat_gap_s,
@@ -47,7 +63,32 @@ export function bulletinsRepo(db: Db) {
        rejected_reason = CASE WHEN @state = 'rejected' THEN @reason ELSE rejected_reason END
      WHERE id = @id AND state = @from`,
   );
+  const moveIds = db.prepare(
+    `UPDATE bulletins SET state = @to, updated_at = @now
+     WHERE id IN (SELECT value FROM json_each(@ids)) AND state IN (SELECT value FROM json_each(@from)) RETURNING id`,
+  );
+  const moveLapsed = db.prepare(
+    `UPDATE bulletins SET state = @to, updated_at = @now
+     WHERE valid_until <= @at AND state IN (SELECT value FROM json_each(@from)) RETURNING id`,
+  );
+  // An edit (PATCH) replaces what the bulletin says and when (and leaves it a draft); compare-and-set
+  // on the state read before, so an edit racing a submit cannot change a bulletin under review.
+  const edit = db.prepare(
+    `UPDATE bulletins SET title = @title, text = @text, level = @level, media_sha256 = @media_sha256,
+       relay_url = @relay_url, relay_duration_ms = @relay_duration_ms, targets = @targets, recurrence = @recurrence,
+       repeat_count = @repeat_count, repeat_gap_s = @repeat_gap_s, valid_from = @valid_from, valid_until = @valid_until,
+       volume = @volume, state = @to, updated_at = @now
+     WHERE id = @id AND state = @from`,
+  );
+  const ids = (rows: unknown[]) => (rows as Array<{ id: string }>).map((r) => r.id);
   return {
+    moveIds: (list: readonly string[], from: readonly BulletinState[], to: BulletinState) =>
+      ids(moveIds.all({ ids: JSON.stringify(list), from: JSON.stringify(from), to, now: Date.now() })),
+    moveLapsed: (at: number, from: readonly BulletinState[], to: BulletinState) =>
+      ids(moveLapsed.all({ at, from: JSON.stringify(from), to, now: Date.now() })),
+    /** Writes an edit, leaving the bulletin in state `to`; false when it is no longer in state `from`. */
+    edit: (row: EditableFields & { id: string }, from: BulletinState, to: BulletinState) =>
+      edit.run({ ...row, from, to, now: Date.now() }).changes === 1,
     insert: (row: Omit<BulletinRow, 'state' | 'approved_at' | 'rejected_reason'>) =>
       insert.run({ relay_url: null, relay_duration_ms: null, ...row }),
     get: (id: string) => get.get(id) as BulletinRow | undefined,

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { inScope } from '../auth/permissions.js';
 import { communeResolver } from '../auth/scope.js';
-import { BulletinParams, BulletinView, CreateBulletinBody, RejectBody } from './bulletins.schemas.js';
+import { BulletinParams, BulletinView, CreateBulletinBody, EditBulletinBody, RejectBody } from './bulletins.schemas.js';
 import type { toBulletinView } from './bulletins.service.js';
 
 /**
@@ -63,6 +63,15 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       schema: { body: CreateBulletinBody, response: { 201: BulletinView } },
     },
     async (req, reply) => reply.code(201).send(audited(req, bulletins.create(req.body, req.user))),
+  );
+  app.patch(
+    '/api/bulletins/:id',
+    {
+      // The route's gate; bulletins.transitions.ts applies the finer rules (writer or admin, state).
+      config: { permission: 'bulletins:write', audit: 'bulletin.edit' },
+      schema: { params: BulletinParams, body: EditBulletinBody, response: { 200: BulletinView } },
+    },
+    async (req) => audited(req, bulletins.edit(req.params.id, req.body, req.user)),
   );
   for (const action of ['submit', 'approve', 'withdraw'] as const) {
     app.post(

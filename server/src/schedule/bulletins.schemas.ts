@@ -66,6 +66,15 @@ export const CreateBulletinBody = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * PATCH /api/bulletins/:id: any field of a new bulletin but its commune; those given replace the
+ * stored ones. Checked like a new bulletin once merged.
+ */
+export const EditBulletinBody = Type.Partial(Type.Omit(CreateBulletinBody, ['communeId']), {
+  additionalProperties: false,
+  minProperties: 1,
+});
+
 export const BulletinView = Type.Object({
   id: Type.String(),
   communeId: Type.String(),

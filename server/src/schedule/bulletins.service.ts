@@ -1,4 +1,5 @@
-// Bulletins: creation with every check of DESIGN §5 that can be made up front, and the state machine.
+// Bulletins: creation and edits with every check of DESIGN §5 that can be made up front, and the
+// state machine (bulletins.transitions.ts), including the moves the server makes on its own.
 import { randomBytes } from 'node:crypto';
 import { addDays, describeWindows, planDay, toZoned, weekdayOf, type PlannerBulletin } from '@loa/shared';
 import type { Db } from '../db/database.js';
@@ -6,17 +7,20 @@ import { HttpError } from '../http-error.js';
 import { bulletinsRepo, type BulletinRow } from './bulletins.repo.js';
 import {
   authorizeCreate,
+  authorizeEdit,
   authorizeTransition,
+  checkEditable,
+  EDIT,
+  expireLapsed,
   nextState,
+  putOnAir,
   type BulletinAction,
   type BulletinActor,
 } from './bulletins.transitions.js';
+import { mergeEdit, toFields, type CreateInput, type EditInput } from './bulletins.input.js';
 import { communesRepo } from './communes.repo.js';
-import { plannerInputReader, relayMediaRef, toPlannerBulletin } from './planner-input.js';
-import type { Static } from 'typebox';
-import type { CreateBulletinBody } from './bulletins.schemas.js';
+import { plannerInputReader, toPlannerBulletin } from './planner-input.js';
 
-type CreateInput = Static<typeof CreateBulletinBody>;
 /** How far ahead the quiet-hours guard looks for occurrences of a new bulletin. */
 const GUARD_DAYS = 8;
 
@@ -42,19 +46,6 @@ export function toBulletinView(r: BulletinRow) {
     createdBy: r.created_by,
     approvedBy: r.approved_by ?? null,
   };
-}
-
-function instant(value: string, field: string): number {
-  const ms = Date.parse(value);
-  if (!Number.isFinite(ms) || !/[zZ]|[+-]\d\d:?\d\d$/.test(value)) {
-    throw new HttpError(
-      400,
-      'invalid-instant',
-      `${field} must be an ISO 8601 date and time with its offset, such as 2026-11-22T05:00:00+07:00.`,
-      field,
-    );
-  }
-  return ms;
 }
 
 export function bulletinsService(db: Db, onChange: () => void) {
@@ -135,7 +126,6 @@ export function bulletinsService(db: Db, onChange: () => void) {
     },
     create(input: CreateInput, actor: BulletinActor | null) {
       if (actor) authorizeCreate(input.level, actor);
-      const userId = actor?.id ?? null;
       const commune = input.communeId ? communes.get(input.communeId) : communes.only();
       if (!commune)
         throw new HttpError(
@@ -146,63 +136,47 @@ export function bulletinsService(db: Db, onChange: () => void) {
             : 'Name the commune (communeId): there is more than one.',
           'communeId',
         );
-      const validFrom = instant(input.validFrom, 'validFrom');
-      const validUntil = instant(input.validUntil, 'validUntil');
-      if (validUntil <= validFrom)
-        throw new HttpError(400, 'invalid-validity', 'validUntil must come after validFrom.', 'validUntil');
-      const targets = {
-        commune: input.targets.commune ?? false,
-        zoneIds: input.targets.zoneIds ?? [],
-        unitIds: input.targets.unitIds ?? [],
-      };
-      if (!targets.commune && targets.zoneIds.length === 0 && targets.unitIds.length === 0) {
-        throw new HttpError(
-          400,
-          'no-targets',
-          'Choose where the bulletin airs: the whole commune, zones or units.',
-          'targets',
-        );
-      }
-      if ((input.mediaSha256 === undefined) === (input.relay === undefined))
-        throw new HttpError(
-          400,
-          'media-or-relay',
-          'Give the bulletin either its audio (mediaSha256) or a stream to relay (relay), not both.',
-          input.relay ? 'relay' : 'mediaSha256',
-        );
-      const media = input.relay
-        ? relayMediaRef(input.relay.url, input.relay.durationMs)
-        : reader.mediaRef(input.mediaSha256 ?? null);
-      if (!media)
-        throw new HttpError(
-          400,
-          'unknown-media',
-          'The audio of this bulletin was not found; upload it first.',
-          'mediaSha256',
-        );
+      const { fields, media } = toFields(input, reader.mediaRef);
       const now = Date.now();
       const row = {
+        ...fields,
         id: `b-${randomBytes(6).toString('hex')}`,
         commune_id: commune.id,
-        title: input.title,
-        text: input.text ?? null,
-        level: input.level,
-        media_sha256: input.mediaSha256 ?? null,
-        relay_url: input.relay?.url ?? null,
-        relay_duration_ms: input.relay?.durationMs ?? null,
-        targets: JSON.stringify(targets),
-        recurrence: JSON.stringify(input.recurrence),
-        repeat_count: input.repeat?.count ?? 1,
-        repeat_gap_s: input.repeat?.gapSeconds ?? 0,
-        valid_from: validFrom,
-        valid_until: validUntil,
-        volume: input.volume ?? 80,
-        created_by: userId,
+        created_by: actor?.id ?? null,
         created_at: now,
       };
       guard(toPlannerBulletin({ ...row, state: 'approved', approved_at: now, rejected_reason: null }, media, now), now);
       repo.insert(row);
       return toBulletinView(repo.get(row.id)!);
+    },
+    /**
+     * Edits a draft or a rejected bulletin (its writer, or an administrator): the fields given
+     * replace the stored ones, checked as a new bulletin is; a rejected bulletin becomes a draft.
+     * Nothing is saved unless every check passes. Drafts are not planned: no re-plan.
+     */
+    edit(id: string, patch: EditInput, actor: BulletinActor | null) {
+      const row = repo.get(id);
+      if (!row) throw new HttpError(404, 'bulletin-not-found', `There is no bulletin ${id}.`);
+      if (actor) authorizeEdit(row, patch.level, actor);
+      checkEditable(row.state);
+      // Fastify's schema check drops unknown fields (communeId, state…): they may leave nothing.
+      if (Object.values(patch).every((v) => v === undefined))
+        throw new HttpError(400, 'empty-edit', 'Nothing to change: give at least one field of the bulletin.');
+      const { fields, media } = toFields(mergeEdit(row, patch), reader.mediaRef);
+      const now = Date.now();
+      const next = { ...row, ...fields, state: 'approved' as const, approved_at: now };
+      guard(toPlannerBulletin(next, media, now), now);
+      if (!repo.edit({ ...fields, id }, row.state, EDIT.to))
+        throw new HttpError(409, 'not-editable', 'The bulletin changed state meanwhile; reload it and try again.');
+      return toBulletinView(repo.get(id)!);
+    },
+    /** approved → on air, for the bulletins a unit just reported starting an item of. */
+    markOnAir: (bulletinIds: readonly string[]) => putOnAir(repo, bulletinIds),
+    /** Expires the bulletins past their valid-until; re-plans when any was planned. */
+    expireLapsed(now = Date.now()) {
+      const moved = expireLapsed(repo, now);
+      if (moved.length) onChange();
+      return moved;
     },
     transition(id: string, action: BulletinAction, actor: BulletinActor | null, reason: string | null = null) {
       const row = repo.get(id);
