@@ -104,6 +104,65 @@ describe('text that looks like code', () => {
     tablesIntact();
   });
 
+  it('is kept verbatim in emergencies, live sessions, spoken text, upload names and enrollment', async () => {
+    const { admin } = server;
+    expect((await admin.post('/api/units', { id: 'cum-khan', name: 'Cụm khẩn', communeId: 'default' })).status).toBe(
+      201,
+    );
+    const media = (sha: string) => admin.get<{ text: string | null; originalName: string | null }>(`/api/media/${sha}`);
+
+    // Read aloud: kept short, text to speech is the slow part.
+    const said = `<script>alert(1)</script> '); DROP TABLE media;--`;
+    const spoken = await editor.post<{ sha256: string; text: string }>('/api/media/tts', { text: said });
+    expect(spoken.status, JSON.stringify(spoken.body)).toBe(201);
+    expect(spoken.body.text).toBe(said);
+    expect((await media(spoken.body.sha256)).body.text).toBe(said);
+
+    // Other sound than the first test's upload, which would be found again under its old name.
+    const other = join(mkdtempSync(join(tmpdir(), 'loa-evil-')), 'b.mp3');
+    execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'sine=f=550:d=1', other]);
+    // A name a file can have: no / or \ (a name is cut after its last one, as a path some browsers
+    // send), no " (which a browser sends as %22).
+    const name = `Thôn'); DROP TABLE media;-- <img src=x onerror=alert(1)> <script>alert('loa') %_.mp3`;
+    const up = await editor.upload<{ sha256: string; originalName: string }>(other, name);
+    expect(up.status, JSON.stringify(up.body)).toBe(201);
+    expect(up.body.originalName).toBe(name);
+    expect((await media(up.body.sha256)).body.originalName).toBe(name);
+
+    const emergency = await approver.post<{ id: string; title: string; sha256: string }>('/api/emergency', {
+      communeId: 'default',
+      title: EVIL,
+      content: { ttsText: `${said} khẩn` },
+      targets: { unitIds: ['cum-khan'] },
+      repeat: 1,
+      volume: 100,
+    });
+    expect(emergency.status, JSON.stringify(emergency.body)).toBe(201);
+    expect(emergency.body.title).toBe(EVIL);
+    expect((await admin.get<{ title: string }>(`/api/emergency/${emergency.body.id}`)).body.title).toBe(EVIL);
+    expect((await media(emergency.body.sha256)).body.text).toBe(`${said} khẩn`);
+    await approver.post(`/api/emergency/${emergency.body.id}/stop`);
+
+    const live = await approver.post<{ id: string; title: string }>('/api/live', {
+      communeId: 'default',
+      title: EVIL,
+      targets: { unitIds: ['cum-khan'] },
+      volume: 80,
+      level: 'emergency',
+    });
+    expect(live.status, JSON.stringify(live.body)).toBe(201);
+    expect(live.body.title).toBe(EVIL);
+    expect((await admin.get<{ title: string }>(`/api/live/${live.body.id}`)).body.title).toBe(EVIL);
+    await approver.post(`/api/live/${live.body.id}/stop`, {});
+
+    const enrollment = await admin.post<{ id: string; name: string }>('/api/enrollment-tokens', { name: EVIL });
+    expect(enrollment.status, JSON.stringify(enrollment.body)).toBe(201);
+    expect(enrollment.body.name).toBe(EVIL);
+    const tokens = await admin.get<{ tokens: Array<{ id: string; name: string }> }>('/api/enrollment-tokens');
+    expect(tokens.body.tokens.find((t) => t.id === enrollment.body.id)!.name).toBe(EVIL);
+    tablesIntact();
+  }, 30_000);
+
   it('is refused where the field is an identifier, with nothing stored', async () => {
     const before = (await server.admin.get<{ units: unknown[] }>('/api/units')).body.units.length;
     for (const [path, body] of [

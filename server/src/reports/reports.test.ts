@@ -158,8 +158,13 @@ describe('GET /api/reports/as-run', () => {
   });
 
   it('prints one commune per page, escaped', async () => {
+    const renamed = await server.admin.patch('/api/units/cum-b', { name: '<script>alert("loa")</script> Cụm B' });
+    expect(renamed.status).toBe(200);
     const res = await server.admin.fetchRaw('/api/reports/as-run?month=2026-11&format=html');
     const html = await res.text();
+    // A name is text on the printed page, never markup.
+    expect(html).toContain('&lt;script&gt;alert(&quot;loa&quot;)&lt;/script&gt; Cụm B (2026-11-03');
+    expect(html).not.toContain('<script');
     expect(html).toMatch(/@media print\{body\{margin:0\}\.page\{page-break-after:always\}/);
     const pages = html.split('<section class="page">').slice(1);
     expect(pages).toHaveLength(2);
