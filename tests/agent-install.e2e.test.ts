@@ -2,7 +2,7 @@
 // with a real enrollment against a running server, then the installed bundle started from the
 // files the script wrote, until the server sees the unit online.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -49,6 +49,9 @@ describe('scripts/install/install.sh', () => {
   afterAll(() => server?.close());
 
   it('installs the agent, its config, a systemd unit and a reboot rule, and enrolls the board', async () => {
+    // The staging root's system has a gpio group, as Raspberry Pi OS does.
+    mkdirSync(join(dest, 'etc'));
+    writeFileSync(join(dest, 'etc/group'), 'root:x:0:\naudio:x:29:\ngpio:x:997:\n');
     const r = await install(
       ['--server', server.base, '--sink', 'alsa:hw:1,0', '--relay', 'gpio:gpiochip0:17:active-low'],
       {
@@ -150,17 +153,28 @@ describe('scripts/install/install.sh', () => {
     expect(readdirSync(dataDir)).toEqual(expect.arrayContaining(['cache', 'plan.json']));
   }, 30_000);
 
-  it('refuses a used token without touching the installed identity', async () => {
+  it('refuses a used token without touching the installed identity, nor its settings', async () => {
     const before = readFileSync(join(dest, 'etc/loa-agent/config.json'), 'utf8');
-    const r = await install(['--server', server.base, '--bundle', join(dest, 'opt/loa-agent/loa-agent.mjs')], {
-      DESTDIR: dest,
-      LOA_ENROLL_TOKEN: token,
-    });
+    const r = await install(
+      [
+        ...['--server', server.base, '--bundle', join(dest, 'opt/loa-agent/loa-agent.mjs')],
+        ...['--sink', 'alsa:hw:2', '--relay', 'none'],
+      ],
+      { DESTDIR: dest, LOA_ENROLL_TOKEN: token },
+    );
     expect(r.status, r.stdout + r.stderr).toBe(1);
     expect(r.stdout, r.stderr).toContain(
       'enrollment failed: the server refused the enrollment (HTTP 401): This enrollment token is unknown, expired or already used.',
     );
     expect(r.stderr).toContain('loa-agent install: enrollment failed (see above); nothing was started');
+    // The flags that differ from the config kept are said not to apply.
+    for (const [key, had, asked] of [
+      ['sink', 'alsa:hw:1,0', 'alsa:hw:2'],
+      ['relay', 'gpio:gpiochip0:17:active-low', 'none'],
+    ])
+      expect(r.stderr).toContain(
+        `loa-agent install: warning: /etc/loa-agent/config.json already has "${key}": "${had}"; --${key} ${asked} is not applied (edit that file to change it)`,
+      );
     expect(readFileSync(join(dest, 'etc/loa-agent/config.json'), 'utf8')).toBe(before);
   }, 30_000);
 
@@ -172,11 +186,18 @@ describe('scripts/install/install.sh', () => {
     expect(relay.stderr).toContain('--relay must be none, gpio:CHIP:LINE[:active-low] or file:PATH (got gpio17)');
     expect(readdirSync(empty)).toEqual([]);
     const away = await install(
-      ['--server', 'http://127.0.0.1:9', '--token', 't', '--bundle', join(dest, 'opt/loa-agent/loa-agent.mjs')],
+      [
+        ...['--server', 'http://127.0.0.1:9', '--token', 't', '--bundle', join(dest, 'opt/loa-agent/loa-agent.mjs')],
+        ...['--relay', 'gpio:gpiochip0:17'],
+      ],
       { DESTDIR: empty },
     );
     expect(away.status).toBe(1);
     expect(away.stdout).toMatch(/enrollment failed: cannot reach http:\/\/127\.0\.0\.1:9\/api\/enroll/);
+    // A system with no gpio group: a unit naming it would never start (216/GROUP).
+    const unit = readFileSync(join(empty, 'etc/systemd/system/loa-agent.service'), 'utf8');
+    expect(unit).toMatch(/^SupplementaryGroups=audio$/m);
+    expect(away.stderr).toContain('loa-agent install: warning: no gpio group on this system');
     if (process.getuid?.() === 0) {
       const user = await install(['--server', server.base, '--token', 't'], {}, 65534);
       expect(user.status).toBe(1);

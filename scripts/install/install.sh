@@ -20,6 +20,9 @@ SERVER=""
 TOKEN="${LOA_ENROLL_TOKEN:-}"
 SINK="alsa"
 RELAY="none"
+# Given on the command line, not defaults: an existing config that says otherwise is reported.
+SINK_GIVEN=0
+RELAY_GIVEN=0
 MQTT_URL=""
 BUNDLE=""
 APT=1
@@ -36,13 +39,20 @@ fail() {
   echo "loa-agent install: $*" >&2
   exit 1
 }
+warn() {
+  echo "loa-agent install: warning: $*" >&2
+}
+# A group of the system being installed: the staging root's own /etc/group under DESTDIR.
+group_exists() {
+  if [ -n "$DESTDIR" ]; then grep -q "^$1:" "$DESTDIR/etc/group" 2>/dev/null; else getent group "$1" >/dev/null; fi
+}
 
 while [ $# -gt 0 ]; do
   case "$1" in
     --server) SERVER="${2:-}"; shift 2 ;;
     --token) TOKEN="${2:-}"; shift 2 ;;
-    --sink) SINK="${2:-}"; shift 2 ;;
-    --relay) RELAY="${2:-}"; shift 2 ;;
+    --sink) SINK="${2:-}"; SINK_GIVEN=1; shift 2 ;;
+    --relay) RELAY="${2:-}"; RELAY_GIVEN=1; shift 2 ;;
     --mqtt-url) MQTT_URL="${2:-}"; shift 2 ;;
     --bundle) BUNDLE="${2:-}"; shift 2 ;;
     --no-apt) APT=0; shift ;;
@@ -63,6 +73,9 @@ if [ -z "$DESTDIR" ]; then
   [ "$(id -u)" -eq 0 ] || fail "run it as root (sudo ./install.sh …): it installs a system service"
   if [ "$APT" -eq 1 ]; then
     echo "Installing packages: nodejs ffmpeg gpiod"
+    # A fresh image's package lists are often too old to find anything.
+    DEBIAN_FRONTEND=noninteractive apt-get update ||
+      warn "apt-get update failed; installing from the package lists already on the board"
     DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nodejs ffmpeg gpiod
   fi
 else
@@ -109,7 +122,23 @@ chmod 0755 "$DESTDIR/usr/local/bin/loa-agent"
 
 # Settings a technician may change; enrollment adds the identity (unit, secret, server key) below.
 CONFIG="$ETC/config.json"
-if [ ! -f "$CONFIG" ]; then
+config_value() {
+  "$NODE" -e 'const c = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+process.stdout.write(String(c[process.argv[2]] ?? ""))' "$CONFIG" "$1" 2>/dev/null || true
+}
+RELAY_IN_USE="$RELAY"
+if [ -f "$CONFIG" ]; then
+  # A re-run (re-enrollment, upgrade) keeps the board's settings; a flag that asks otherwise is
+  # not applied silently.
+  for key in sink relay; do
+    if [ "$key" = sink ]; then given="$SINK_GIVEN"; want="$SINK"; else given="$RELAY_GIVEN"; want="$RELAY"; fi
+    have="$(config_value "$key")"
+    if [ "$given" -eq 1 ] && [ "$have" != "$want" ]; then
+      warn "${CONFIG#"$DESTDIR"} already has \"$key\": \"$have\"; --$key $want is not applied (edit that file to change it)"
+    fi
+  done
+  RELAY_IN_USE="$(config_value relay)"
+else
   cat >"$CONFIG" <<EOF
 {
   "version": 1,
@@ -122,6 +151,15 @@ if [ ! -f "$CONFIG" ]; then
 EOF
 fi
 chmod 0600 "$CONFIG"
+
+# systemd refuses to start a unit naming a group that does not exist (status 216/GROUP), and
+# only some systems have `gpio` (Raspberry Pi OS does; plain Debian does not).
+UNIT_GROUPS="audio"
+if group_exists gpio; then
+  UNIT_GROUPS="audio gpio"
+elif [[ "$RELAY_IN_USE" == gpio:* ]]; then
+  warn "no gpio group on this system: give the $USER_NAME user access to /dev/gpiochip* (a udev rule) for the relay"
+fi
 
 cat >"$DESTDIR/etc/systemd/system/loa-agent.service" <<EOF
 [Unit]
@@ -136,7 +174,7 @@ StartLimitIntervalSec=0
 Type=simple
 User=$USER_NAME
 Group=$USER_NAME
-SupplementaryGroups=audio gpio
+SupplementaryGroups=$UNIT_GROUPS
 ExecStart=$UNIT_NODE /opt/loa-agent/loa-agent.mjs --config /etc/loa-agent/config.json
 Restart=always
 RestartSec=2
@@ -172,7 +210,9 @@ if [ -z "$DESTDIR" ]; then
   if ! id "$USER_NAME" >/dev/null 2>&1; then
     useradd --system --home-dir /var/lib/loa-agent --shell /usr/sbin/nologin "$USER_NAME"
   fi
-  for g in audio gpio; do getent group "$g" >/dev/null && usermod -aG "$g" "$USER_NAME"; done
+  for g in $UNIT_GROUPS; do
+    if getent group "$g" >/dev/null; then usermod -aG "$g" "$USER_NAME"; fi
+  done
   if command -v visudo >/dev/null; then visudo -cf /etc/sudoers.d/loa-agent >/dev/null || fail "the sudoers rule is invalid"; fi
 fi
 
