@@ -15,6 +15,11 @@ export interface Config {
   mqttUrl: string | undefined;
   mqttUsername: string | undefined;
   mqttPassword: string | undefined;
+  /**
+   * Broker nodes (issue #10): the Redis that a cluster of `npm run broker` nodes shares. With it,
+   * the server (MQTT_URL at one node) keeps the units' secret hashes and its own there.
+   */
+  redisUrl: string | undefined;
   timeZone: string;
   /** Media chunk size on the shared media topics (DESIGN §3). */
   chunkBytes: number;
@@ -52,9 +57,9 @@ export interface Config {
 
 export class ConfigError extends Error {}
 
-type Env = Record<string, string | undefined>;
+export type Env = Record<string, string | undefined>;
 
-function intVar(env: Env, name: string, fallback: number, min: number, max: number): number {
+export function intVar(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   if (!/^\d+$/.test(raw.trim())) throw new ConfigError(`${name} must be a whole number, got ${JSON.stringify(raw)}`);
@@ -76,22 +81,21 @@ export function loadConfig(env: Env = process.env): Config {
       `MQTT_URL must look like mqtt://host:1883 or mqtts://host:8883, got ${JSON.stringify(mqttUrl)}`,
     );
   }
-  const certFile = env.TLS_CERT && env.TLS_CERT !== '' ? resolve(env.TLS_CERT) : undefined;
-  const keyFile = env.TLS_KEY && env.TLS_KEY !== '' ? resolve(env.TLS_KEY) : undefined;
-  if (Boolean(certFile) !== Boolean(keyFile)) {
-    throw new ConfigError('TLS_CERT and TLS_KEY go together: set both (PEM files) for HTTPS and MQTTS, or neither');
-  }
-  for (const [name, file] of [
-    ['TLS_CERT', certFile],
-    ['TLS_KEY', keyFile],
-  ] as const) {
-    if (file && !existsSync(file)) throw new ConfigError(`${name} names ${file}, which does not exist`);
-  }
-  const tls = certFile && keyFile ? { certFile, keyFile } : undefined;
-  const logLevel = env.LOG_LEVEL ?? 'info';
-  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
-    throw new ConfigError(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent`);
-  }
+  const tls = tlsFiles(env);
+  const redisUrl = redisUrlVar(env);
+  if (redisUrl && !mqttUrl)
+    throw new ConfigError(
+      'REDIS_URL is for a cluster of broker nodes (npm run broker): set MQTT_URL to one of them too',
+    );
+  if (redisUrl && (env.MQTT_USERNAME || env.MQTT_PASSWORD))
+    throw new ConfigError(
+      'with REDIS_URL the server makes its own broker password and shares its hash with the nodes: unset MQTT_USERNAME and MQTT_PASSWORD',
+    );
+  if (redisUrl && env.MQTT_EXPORT_DIR)
+    throw new ConfigError(
+      'MQTT_EXPORT_DIR is for an external Mosquitto; broker nodes (REDIS_URL) read credentials from Redis',
+    );
+  const logLevel = logLevelVar(env);
   return {
     port: intVar(env, 'PORT', 8080, 0, 65535),
     host: env.HOST && env.HOST !== '' ? env.HOST : '0.0.0.0',
@@ -102,6 +106,7 @@ export function loadConfig(env: Env = process.env): Config {
     mqttUrl,
     mqttUsername: env.MQTT_USERNAME || undefined,
     mqttPassword: env.MQTT_PASSWORD || undefined,
+    redisUrl,
     timeZone,
     chunkBytes: intVar(env, 'MEDIA_CHUNK_BYTES', 256 * 1024, 1024, 16 * 1024 * 1024),
     wantGatherMs: intVar(env, 'MEDIA_WANT_GATHER_MS', 250, 0, 10_000),
@@ -119,6 +124,44 @@ export function loadConfig(env: Env = process.env): Config {
     webDir: env.WEB_DIR ? resolve(env.WEB_DIR) : undefined,
     publicMqttUrl: publicMqttUrl(env.PUBLIC_MQTT_URL),
   };
+}
+
+/** TLS_CERT and TLS_KEY, both or neither, as absolute paths of existing files. */
+export function tlsFiles(env: Env): { certFile: string; keyFile: string } | undefined {
+  const certFile = env.TLS_CERT && env.TLS_CERT !== '' ? resolve(env.TLS_CERT) : undefined;
+  const keyFile = env.TLS_KEY && env.TLS_KEY !== '' ? resolve(env.TLS_KEY) : undefined;
+  if (Boolean(certFile) !== Boolean(keyFile)) {
+    throw new ConfigError('TLS_CERT and TLS_KEY go together: set both (PEM files) for HTTPS and MQTTS, or neither');
+  }
+  for (const [name, file] of [
+    ['TLS_CERT', certFile],
+    ['TLS_KEY', keyFile],
+  ] as const) {
+    if (file && !existsSync(file)) throw new ConfigError(`${name} names ${file}, which does not exist`);
+  }
+  return certFile && keyFile ? { certFile, keyFile } : undefined;
+}
+
+export function logLevelVar(env: Env): string {
+  const logLevel = env.LOG_LEVEL ?? 'info';
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent`);
+  }
+  return logLevel;
+}
+
+export function redisUrlVar(env: Env): string | undefined {
+  const raw = env.REDIS_URL && env.REDIS_URL !== '' ? env.REDIS_URL : undefined;
+  if (raw && !/^rediss?:\/\/[^/]+/.test(raw))
+    throw new ConfigError(
+      `REDIS_URL must look like redis://host:6379 or rediss://host:6380/0, got ${JSON.stringify(redact(raw))}`,
+    );
+  return raw;
+}
+
+/** A Redis URL may carry a password: never print it. */
+export function redact(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//***@');
 }
 
 function publicMqttUrl(raw: string | undefined): string | undefined {

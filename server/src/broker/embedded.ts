@@ -1,5 +1,7 @@
 // The embedded MQTT broker (aedes, the default of DESIGN §2). No anonymous client: every connection
 // authenticates as the server or as one unit, and the ACL of acl.ts decides each publish/subscribe.
+// A broker node (issue #10, ../broker-node) is this same broker with its state in Redis and its
+// credentials checked there, so both keep exactly the same rules.
 import { createServer, type Server } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { timingSafeEqual } from 'node:crypto';
@@ -12,12 +14,21 @@ export const SERVER_USERNAME = 'loa-server';
 export interface EmbeddedBrokerOptions {
   port: number;
   host: string;
-  serverPassword: string;
+  /** True when `password` is the server's own broker password. */
+  verifyServer(password: string): boolean | Promise<boolean>;
   /** True when `secret` is the current secret of unit `unit`. */
-  verifyUnit(unit: string, secret: string): boolean;
+  verifyUnit(unit: string, secret: string): boolean | Promise<boolean>;
   log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
   /** MQTTS beside plain MQTT (DESIGN §7): PEM certificate and key, and the port to listen on. */
   tls?: { cert: Buffer; key: Buffer; port: number; host: string };
+  /**
+   * Where aedes keeps retained messages, sessions and wills, and how it fans messages out: this
+   * process's memory by default; Redis on a broker node (aedes-persistence-redis, mqemitter-redis).
+   */
+  persistence?: unknown;
+  mq?: unknown;
+  /** How the log names it ("embedded MQTT broker" by default). */
+  name?: string;
 }
 
 export interface EmbeddedBroker {
@@ -36,7 +47,7 @@ function authError(message: string, code: number): Error & { returnCode: number 
   return Object.assign(new Error(message), { returnCode: code });
 }
 
-function sameSecret(a: string, b: string): boolean {
+export function sameSecret(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
@@ -45,25 +56,35 @@ function sameSecret(a: string, b: string): boolean {
 export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
   const broker = await Aedes.createBroker({
     // Retained plans and statuses found by topic, not by a scan of all of them (issue #10).
-    persistence: new IndexedMemoryPersistence(),
+    persistence: opts.persistence ?? new IndexedMemoryPersistence(),
+    ...(opts.mq ? { mq: opts.mq } : {}),
     authenticate(client, username, password, done) {
       const secret = password ? password.toString('utf8') : '';
       if (!username || !secret) {
         opts.log.warn({ clientId: client.id }, 'broker: refused anonymous client');
         return done(authError('anonymous clients are not allowed', 4) as never, false);
       }
-      if (username === SERVER_USERNAME) {
-        if (sameSecret(secret, opts.serverPassword)) {
-          identities.set(client, { kind: 'server' });
-          return done(null, true);
-        }
-      } else if (client.id === `loa-unit-${username}` && opts.verifyUnit(username, secret)) {
-        // The client id is pinned to the unit so that one unit cannot take over another's session.
-        identities.set(client, { kind: 'unit', unit: username });
-        return done(null, true);
-      }
-      opts.log.warn({ clientId: client.id, username }, 'broker: refused bad username or password');
-      return done(authError('bad username or password', 4) as never, false);
+      const refuse = () => {
+        opts.log.warn({ clientId: client.id, username }, 'broker: refused bad username or password');
+        done(authError('bad username or password', 4) as never, false);
+      };
+      const isServer = username === SERVER_USERNAME;
+      // The client id is pinned to the unit so that one unit cannot take over another's session.
+      if (!isServer && client.id !== `loa-unit-${username}`) return refuse();
+      const accept = () => {
+        identities.set(client, isServer ? { kind: 'server' } : { kind: 'unit', unit: username });
+        done(null, true);
+      };
+      const verdict = isServer ? opts.verifyServer(secret) : opts.verifyUnit(username, secret);
+      // The embedded broker answers at once; a node asks Redis, and refuses while it cannot.
+      if (typeof verdict === 'boolean') return verdict ? accept() : refuse();
+      verdict.then(
+        (ok) => (ok ? accept() : refuse()),
+        (err: Error) => {
+          opts.log.warn({ clientId: client.id, err: err.message }, 'broker: cannot check credentials now');
+          done(authError('credentials cannot be checked now', 3) as never, false);
+        },
+      );
     },
     authorizePublish(client, packet, done) {
       const who = client ? identities.get(client) : { kind: 'server' as const };
@@ -89,7 +110,8 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : opts.port;
-  opts.log.info({ port }, 'embedded MQTT broker listening');
+  const name = opts.name ?? 'embedded MQTT broker';
+  opts.log.info({ port }, `${name} listening`);
   let tlsServer: ReturnType<typeof createTlsServer> | undefined;
   let tlsPort: number | undefined;
   if (opts.tls) {
@@ -106,7 +128,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
     });
     const a = tlsServer.address();
     tlsPort = typeof a === 'object' && a ? a.port : tls.port;
-    opts.log.info({ port: tlsPort }, 'embedded MQTTS broker listening');
+    opts.log.info({ port: tlsPort }, `${name} listening with TLS (MQTTS)`);
   }
   return {
     broker,
