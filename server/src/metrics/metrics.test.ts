@@ -1,18 +1,39 @@
+// Prometheus /metrics (issue #9) on the real server: first what an idle server shows, then the
+// same gauges moving with real activity — a unit connecting over MQTT, uploads waiting their turn
+// in the ingest queue (one job at a time here), and media chunks published to a unit that wants them.
+import { mkdtempSync, openAsBlob } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseTopic, topics } from '@loa/shared';
+import { lavfi } from '../media/testing/fixtures.js';
 import { startServer, type TestServer } from '../testing/start-server.js';
+import { waitFor } from '../testing/wait.js';
 
 describe('GET /metrics', () => {
   let server: TestServer;
+  let unit: MqttClient | undefined;
   beforeAll(async () => {
-    server = await startServer();
+    server = await startServer({ INGEST_CONCURRENCY: '1' });
   });
-  afterAll(async () => server?.close());
+  afterAll(async () => {
+    await unit?.endAsync(true);
+    await server?.close();
+  });
+
+  const scrape = async () => (await fetch(`${server.base}/metrics`)).text();
+  /** The value of one series, e.g. `loa_ingest_jobs{state="queued"}`. */
+  const value = (text: string, series: string) => {
+    const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+    return line === undefined ? undefined : Number(line.slice(series.length + 1));
+  };
 
   it('exposes units, plan publishes, media bytes, MQTT clients and event-loop lag', async () => {
     await server.admin.post('/api/units', { id: 'cum-metric', name: 'Cụm' });
     await server.app.services.plans.idle();
     await server.app.services.plans.replanAll();
-    const text = await (await fetch(`${server.base}/metrics`)).text();
+    const text = await scrape();
     expect(text).toMatch(/^loa_units 1$/m);
     expect(text).toMatch(/^loa_units_online 0$/m);
     expect(Number(/^loa_plan_publishes_total (\d+)$/m.exec(text)?.[1])).toBeGreaterThanOrEqual(1);
@@ -22,4 +43,90 @@ describe('GET /metrics', () => {
     expect(text).toMatch(/^nodejs_eventloop_lag_p99_seconds /m);
     expect(text).toMatch(/^loa_ingest_jobs\{state="queued"\} 0$/m);
   });
+
+  it('follows a unit that connects, uploads queued behind a running one, and the media bytes sent', async () => {
+    const created = await server.admin.post<{ secret: string }>('/api/units', { id: 'cum-do', name: 'Cụm Đỏ' });
+    const will = {
+      topic: topics.status('cum-do'),
+      payload: Buffer.from('{"online":false}'),
+      qos: 1 as const,
+      retain: true,
+    };
+    unit = await mqtt.connectAsync(server.mqttUrl, {
+      clientId: 'loa-unit-cum-do',
+      username: 'cum-do',
+      password: created.body.secret,
+      reconnectPeriod: 0,
+      will,
+    });
+    await unit.publishAsync(topics.status('cum-do'), JSON.stringify({ online: true, since: Date.now() }), {
+      qos: 1,
+      retain: true,
+    });
+    await waitFor('online', async () => (value(await scrape(), 'loa_units_online') === 1 ? true : undefined));
+    expect(value(await scrape(), 'loa_mqtt_clients')).toBe(2);
+
+    // One ingest slot: a half-minute upload runs, a short one sent after it waits its turn.
+    const work = mkdtempSync(join(tmpdir(), 'loa-metrics-'));
+    const [long, ...short] = [
+      [440, 30],
+      [550, 1],
+    ].map(([hz, s]) => lavfi(work, `${hz}.mp3`, `sine=frequency=${hz}:duration=${s}`, ['-b:a', '64k']));
+    const submit = async (file: string) => {
+      const form = new FormData();
+      form.append('file', await openAsBlob(file), 'ban-tin.mp3');
+      const res = await server.admin.request<{ jobId: string }>('POST', '/api/media?async=1', form);
+      expect(res.status, JSON.stringify(res.body)).toBe(202);
+      return res.body.jobId;
+    };
+    const jobs = [await submit(long!), await submit(short[0]!)];
+    const busy = await scrape();
+    expect(value(busy, 'loa_ingest_jobs{state="running"}')).toBe(1);
+    expect(value(busy, 'loa_ingest_jobs{state="queued"}')).toBe(1);
+    const done = await Promise.all(
+      jobs.map((id) =>
+        waitFor(
+          `job ${id}`,
+          async () => {
+            const job = (
+              await server.admin.get<{ state: string; media?: { sha256: string; bytes: number } }>(
+                `/api/media/jobs/${id}`,
+              )
+            ).body;
+            if (job.state === 'failed') throw new Error(JSON.stringify(job));
+            return job.state === 'done' ? job.media : undefined;
+          },
+          60_000,
+        ),
+      ),
+    );
+    const idle = await scrape();
+    expect(value(idle, 'loa_ingest_jobs{state="running"}')).toBe(0);
+    expect(value(idle, 'loa_ingest_jobs{state="queued"}')).toBe(0);
+
+    // The unit wants the first media: one copy of it is published.
+    const media = done[0]!;
+    const chunks: number[] = [];
+    unit.on('message', (topic) => {
+      const t = parseTopic(topic);
+      if (t?.kind === 'media-chunk') chunks.push(t.index);
+    });
+    await unit.subscribeAsync(topics.mediaChunks(media.sha256), { qos: 1 });
+    await unit.publishAsync(topics.mediaWant(media.sha256), JSON.stringify({ unit: 'cum-do', have: [] }), {
+      qos: 1,
+    });
+    const bytes = await waitFor('media bytes published', async () => {
+      const n = value(await scrape(), 'loa_media_bytes_published');
+      return n === media.bytes ? n : undefined;
+    });
+    expect(bytes).toBe(media.bytes);
+    await waitFor('every chunk at the unit', () =>
+      chunks.length === Math.ceil(media.bytes / (256 * 1024)) ? true : undefined,
+    );
+
+    // The unit drops off (its will): online again 0.
+    await unit.endAsync(true);
+    unit = undefined;
+    await waitFor('offline', async () => (value(await scrape(), 'loa_units_online') === 0 ? true : undefined));
+  }, 90_000);
 });

@@ -5,7 +5,7 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../db/database.js';
 import { Hub } from '../hub.js';
-import { BUCKET_MS, RAW_RETENTION_MS, telemetryService } from './telemetry.service.js';
+import { AVERAGE_RETENTION_MS, BUCKET_MS, RAW_RETENTION_MS, telemetryService } from './telemetry.service.js';
 
 describe('telemetry history', () => {
   const setup = () => {
@@ -38,6 +38,27 @@ describe('telemetry history', () => {
       [0, 5, 42, 0.6],
       [BUCKET_MS, 5, 47, 0.4],
     ]);
+    service.stop();
+  });
+
+  it('drops 5-minute averages older than 90 days, and keeps those just inside', () => {
+    const { hub, service } = setup();
+    const t0 = Math.floor(Date.UTC(2026, 0, 10, 5, 0) / BUCKET_MS) * BUCKET_MS;
+    // Three buckets: t0, the next one, and ten days later; each averaged two days after it.
+    for (const at of [t0, t0 + BUCKET_MS, t0 + 10 * 86400_000]) {
+      hub.emit('unit-telemetry', { unitId: 'u-3', at, sample: { at: 0, uptimeS: 1, cpuTempC: 50 } });
+      service.maintain(at + RAW_RETENTION_MS + BUCKET_MS * 3, at);
+    }
+    const buckets = () =>
+      service.history('u-3', t0 - BUCKET_MS, t0 + 11 * 86400_000, '5m').points.map((p) => p.at! - t0);
+    expect(buckets()).toEqual([0, BUCKET_MS, 10 * 86400_000]);
+    // 90 days after the second bucket: the first is past the retention, the second just at it.
+    service.maintain(t0 + BUCKET_MS + AVERAGE_RETENTION_MS);
+    expect(buckets()).toEqual([BUCKET_MS, 10 * 86400_000]);
+    service.maintain(t0 + 2 * BUCKET_MS + AVERAGE_RETENTION_MS);
+    expect(buckets()).toEqual([10 * 86400_000]);
+    service.maintain(t0 + 10 * 86400_000 + AVERAGE_RETENTION_MS + 1);
+    expect(buckets()).toEqual([]);
     service.stop();
   });
 
