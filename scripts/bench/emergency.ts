@@ -9,7 +9,8 @@ import { mkdtempSync, openAsBlob } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startServerProcess, type ServerProcess } from './lib/server-process.js';
+import { startServerProcess } from './lib/server-process.js';
+import { createUnits } from './lib/units.js';
 
 const TARGET_P99_MS = 1000;
 
@@ -34,23 +35,6 @@ type WorkerMessage =
   | { type: 'bad'; reason: string }
   | { type: 'error'; message: string };
 
-async function createUnits(server: ServerProcess, n: number) {
-  const units: Array<{ id: string; secret: string }> = [];
-  let key = '';
-  const ids = Array.from({ length: n }, (_, i) => `thon-${String(i).padStart(5, '0')}`);
-  await Promise.all(
-    Array.from({ length: 8 }, async () => {
-      for (let id = ids.shift(); id; id = ids.shift()) {
-        const res = await server.api.post<{ secret: string; serverPublicKey: string }>('/api/units', { id, name: id });
-        if (res.status !== 201) throw new Error(`creating ${id}: ${res.status} ${JSON.stringify(res.body)}`);
-        units.push({ id, secret: res.body.secret });
-        key = res.body.serverPublicKey;
-      }
-    }),
-  );
-  return { units, key };
-}
-
 const pct = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 
@@ -70,7 +54,7 @@ export async function main(args: string[]) {
     form.append('file', await openAsBlob(wav), 'canh-bao.wav');
     const up = await server.api.request<{ sha256: string }>('POST', '/api/media', form);
     if (up.status !== 201) throw new Error(`upload: ${up.status} ${JSON.stringify(up.body)}`);
-    const { units, key } = await createUnits(server, o.units);
+    const { units, serverKeyPem: key } = await createUnits(server.api, o.units, 'thon');
     const per = Math.ceil(units.length / o.workers);
     await Promise.all(
       Array.from({ length: o.workers }, (_, w) => {

@@ -14,6 +14,7 @@ import mqtt from 'mqtt';
 import { topics } from '@loa/shared';
 import { bulletinMp3 } from './lib/bulletin-audio.js';
 import { startServerProcess, type ServerProcess } from './lib/server-process.js';
+import { createUnits } from './lib/units.js';
 
 const TARGET_SECONDS = 60;
 
@@ -42,21 +43,6 @@ interface WorkerReport {
   message?: string;
 }
 
-async function createUnits(server: ServerProcess, n: number, prefix: string) {
-  const units: Array<{ id: string; secret: string }> = [];
-  const ids = Array.from({ length: n }, (_, i) => `${prefix}-${String(i).padStart(5, '0')}`);
-  await Promise.all(
-    Array.from({ length: 8 }, async () => {
-      for (let id = ids.shift(); id; id = ids.shift()) {
-        const res = await server.api.post<{ secret: string }>('/api/units', { id, name: id });
-        if (res.status !== 201) throw new Error(`creating ${id}: ${res.status} ${JSON.stringify(res.body)}`);
-        units.push({ id, secret: res.body.secret });
-      }
-    }),
-  );
-  return units;
-}
-
 async function distributionStats(server: ServerProcess) {
   return (
     await server.api.get<{
@@ -79,8 +65,8 @@ async function runOnce(n: number, o: ReturnType<typeof parseArgs>, mp3: string) 
     if (up.status !== 201) throw new Error(`upload: ${up.status} ${JSON.stringify(up.body)}`);
     const media = up.body;
     let t = performance.now();
-    const units = await createUnits(server, n, 'thon');
-    const [watch] = await createUnits(server, 1, 'quan-sat');
+    const { units } = await createUnits(server.api, n, 'thon');
+    const [watch] = (await createUnits(server.api, 1, 'quan-sat')).units;
     const createSeconds = (performance.now() - t) / 1000;
 
     // Every chunk the server publishes reaches this client exactly once.

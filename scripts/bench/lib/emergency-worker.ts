@@ -5,6 +5,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { CommandBody, decoder, topics, type EventsMessage } from '@loa/shared';
 import { keyIdOf, openEnvelope, publicKeyFromPem } from '@loa/shared/envelope';
+import { inParallel } from './units.js';
 
 type Command =
   | { type: 'connect'; url: string; serverKeyPem: string; units: Array<{ id: string; secret: string }> }
@@ -17,49 +18,44 @@ const clients: MqttClient[] = [];
 async function connectAll(cmd: Extract<Command, { type: 'connect' }>) {
   const key = publicKeyFromPem(cmd.serverKeyPem);
   const keys = new Map([[keyIdOf(key), key]]);
-  const queue = [...cmd.units];
-  await Promise.all(
-    Array.from({ length: 25 }, async () => {
-      for (let u = queue.shift(); u; u = queue.shift()) {
-        const unit = u.id;
-        const c = await mqtt.connectAsync(cmd.url, {
-          clientId: `loa-unit-${unit}`,
-          username: unit,
-          password: u.secret,
-          protocolVersion: 4,
-          reconnectPeriod: 0,
-        });
-        c.on('message', (_t, payload) => {
-          const opened = openEnvelope(payload, keys, commandDecoder);
-          if (!opened.ok) return send({ type: 'bad', reason: opened.error });
-          const body = opened.value;
-          if (body.unit !== unit || body.type !== 'emergency' || body.expiresAt <= Date.now())
-            return send({ type: 'bad', reason: `unexpected command for ${body.unit}: ${body.type}` });
-          const at = Date.now();
-          const started: EventsMessage = {
-            events: [
-              {
-                seq: 1,
-                at,
-                type: 'started',
-                itemId: `emergency:${String(body.args.emergencyId)}:1`,
-                sha256: String(body.args.sha256),
-              },
-            ],
-          };
-          void Promise.all([
-            c.publishAsync(topics.cmdAck(unit), JSON.stringify({ id: body.id, ok: true }), { qos: 1 }),
-            c.publishAsync(topics.events(unit), JSON.stringify(started), { qos: 1 }),
-          ]).then(
-            () => send({ type: 'started', unit, at }),
-            (err: Error) => send({ type: 'bad', reason: err.message }),
-          );
-        });
-        await c.subscribeAsync(topics.cmd(unit), { qos: 1 });
-        clients.push(c);
-      }
-    }),
-  );
+  await inParallel(cmd.units, 25, async (u) => {
+    const unit = u.id;
+    const c = await mqtt.connectAsync(cmd.url, {
+      clientId: `loa-unit-${unit}`,
+      username: unit,
+      password: u.secret,
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+    });
+    c.on('message', (_t, payload) => {
+      const opened = openEnvelope(payload, keys, commandDecoder);
+      if (!opened.ok) return send({ type: 'bad', reason: opened.error });
+      const body = opened.value;
+      if (body.unit !== unit || body.type !== 'emergency' || body.expiresAt <= Date.now())
+        return send({ type: 'bad', reason: `unexpected command for ${body.unit}: ${body.type}` });
+      const at = Date.now();
+      const started: EventsMessage = {
+        events: [
+          {
+            seq: 1,
+            at,
+            type: 'started',
+            itemId: `emergency:${String(body.args.emergencyId)}:1`,
+            sha256: String(body.args.sha256),
+          },
+        ],
+      };
+      void Promise.all([
+        c.publishAsync(topics.cmdAck(unit), JSON.stringify({ id: body.id, ok: true }), { qos: 1 }),
+        c.publishAsync(topics.events(unit), JSON.stringify(started), { qos: 1 }),
+      ]).then(
+        () => send({ type: 'started', unit, at }),
+        (err: Error) => send({ type: 'bad', reason: err.message }),
+      );
+    });
+    await c.subscribeAsync(topics.cmd(unit), { qos: 1 });
+    clients.push(c);
+  });
   send({ type: 'connected', n: clients.length });
 }
 

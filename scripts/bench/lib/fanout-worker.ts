@@ -2,6 +2,7 @@
 // its share of units to the broker, and on "start" has each of them want the media, assemble it
 // and verify its SHA-256, reporting back over IPC.
 import { SimUnit } from '../../../server/src/media/testing/sim-unit.js';
+import { inParallel } from './units.js';
 
 type Command =
   | { type: 'connect'; url: string; sha256: string; units: Array<{ id: string; secret: string }>; wantEveryMs: number }
@@ -27,13 +28,7 @@ async function connectAll(cmd: Extract<Command, { type: 'connect' }>) {
         },
       }),
   );
-  // A few at a time, as a fleet reconnecting after a broker restart would not all in one tick.
-  const queue = [...units];
-  await Promise.all(
-    Array.from({ length: 25 }, async () => {
-      for (let u = queue.shift(); u; u = queue.shift()) await u.connect();
-    }),
-  );
+  await inParallel(units, 25, (u) => u.connect());
   send({ type: 'connected', n: units.length });
 }
 

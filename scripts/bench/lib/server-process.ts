@@ -12,7 +12,11 @@ const ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 export interface ServerProcess {
   child: ChildProcess;
   api: ApiClient;
+  /** The broker the server uses: its embedded one, or MQTT_URL. */
   mqttUrl: string;
+  dataDir: string;
+  /** The first administrator's login (to sign in other clients, such as a dashboard load). */
+  admin: { username: string; password: string };
   /** User + system CPU seconds the server (with its embedded broker) has used so far. */
   cpuSeconds(): number;
   /** Peak resident memory so far, MB. */
@@ -20,10 +24,15 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-export async function startServerProcess(env: Record<string, string> = {}): Promise<ServerProcess> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'loa-bench-server-'));
+/** A DATA_DIR in `env` is used as given (an external broker's configuration is exported from it first). */
+export async function startServerProcess(
+  env: Record<string, string> = {},
+  /** Extra Node options for the server, e.g. `--cpu-prof --cpu-prof-dir DIR` to profile it. */
+  nodeArgs: string[] = [],
+): Promise<ServerProcess> {
+  const dataDir = env.DATA_DIR ?? mkdtempSync(join(tmpdir(), 'loa-bench-server-'));
   const password = `Bench-${Math.random().toString(36).slice(2)}-Aa1`;
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'server/src/main.ts')], {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(ROOT, 'server/src/main.ts')], {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -43,30 +52,39 @@ export async function startServerProcess(env: Record<string, string> = {}): Prom
   child.stderr!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-100_000)));
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const deadline = Date.now() + 60_000;
+  const running =
+    /Loa is running: http:\/\/localhost:(\d+)\/\s+\((?:embedded MQTT broker on port (\d+)|external MQTT broker (\S+);)/;
   let m: RegExpExecArray | null = null;
-  while (!(m = /Loa is running: http:\/\/localhost:(\d+)\/\s+\(embedded MQTT broker on port (\d+)/.exec(out))) {
+  while (!(m = running.exec(out))) {
     if (Date.now() > deadline || child.exitCode !== null) throw new Error(`the server did not start:\n${out}`);
     await new Promise((r) => setTimeout(r, 100));
   }
   const api = new ApiClient(`http://127.0.0.1:${m[1]}`);
   await api.login('admin', password);
-  const stat = () => readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return {
     child,
     api,
-    mqttUrl: `mqtt://127.0.0.1:${m[2]}`,
-    cpuSeconds: () => {
-      const f = stat();
-      return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, clock ticks
-    },
-    peakRssMb: () => {
-      const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-      return hwm ? Math.round(Number(hwm[1]) / 1024) : NaN;
-    },
+    mqttUrl: m[2] ? `mqtt://127.0.0.1:${m[2]}` : m[3]!,
+    dataDir,
+    admin: { username: 'admin', password },
+    cpuSeconds: () => cpuSecondsOf(child.pid!),
+    peakRssMb: () => peakRssMbOf(child.pid!),
     async stop() {
       child.kill('SIGTERM');
       await exited;
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** User + system CPU seconds a process (all its threads) has used so far. */
+export function cpuSecondsOf(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, clock ticks
+}
+
+/** A process's peak resident memory so far, MB. */
+export function peakRssMbOf(pid: number): number {
+  const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return hwm ? Math.round(Number(hwm[1]) / 1024) : NaN;
 }

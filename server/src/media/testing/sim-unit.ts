@@ -1,11 +1,10 @@
 // A lightweight simulated unit for fan-out tests and the fan-out benchmark: a real MQTT client
 // speaking protocol v1 as an agent does for media (DESIGN §3) — connect with the unit's
 // credentials, subscribe to the media's chunk topics, send `want {unit, have}` (again every few
-// seconds while chunks are missing), assemble, and verify the whole file's SHA-256. Chunks are
-// hashed as they arrive in order, so thousands of units in one process hold almost nothing.
-import { createHash, type Hash } from 'node:crypto';
+// seconds while chunks are missing), assemble, and verify the whole file's SHA-256 (ChunkAssembler).
 import mqtt, { type MqttClient } from 'mqtt';
 import { parseTopic, topics } from '@loa/shared';
+import { ChunkAssembler } from './chunk-assembler.js';
 
 export interface SimUnitOptions {
   url: string;
@@ -19,18 +18,16 @@ export interface SimUnitOptions {
 
 export class SimUnit {
   private client: MqttClient | undefined;
-  private hash: Hash = createHash('sha256');
-  private next = 0;
-  private count: number | undefined;
-  private readonly early = new Map<number, Buffer>();
-  private readonly have = new Set<number>();
+  private readonly chunks: ChunkAssembler;
   private timer: NodeJS.Timeout | undefined;
   verified = false;
   wantsSent = 0;
   bytesReceived = 0;
   mismatches = 0;
 
-  constructor(private readonly opts: SimUnitOptions) {}
+  constructor(private readonly opts: SimUnitOptions) {
+    this.chunks = new ChunkAssembler(opts.sha256);
+  }
 
   /** Connects and subscribes; resolves once the broker accepted both. */
   async connect(): Promise<void> {
@@ -59,7 +56,7 @@ export class SimUnit {
   private want(): void {
     if (this.verified || !this.client) return;
     this.wantsSent++;
-    const body = JSON.stringify({ unit: this.opts.unit, have: [...this.have].sort((a, b) => a - b) });
+    const body = JSON.stringify({ unit: this.opts.unit, have: this.chunks.have() });
     this.client.publish(topics.mediaWant(this.opts.sha256), body, { qos: 1 });
   }
 
@@ -67,35 +64,17 @@ export class SimUnit {
     const t = parseTopic(topic);
     if (t?.kind !== 'media-chunk' || t.sha256 !== this.opts.sha256 || this.verified) return;
     this.bytesReceived += payload.length;
-    if (this.count !== undefined && this.count !== t.count) this.reset();
-    this.count = t.count;
-    if (t.index < this.next || this.early.has(t.index)) return; // a copy of one already held
-    this.have.add(t.index);
-    this.early.set(t.index, payload);
-    while (this.early.has(this.next)) {
-      this.hash.update(this.early.get(this.next)!);
-      this.early.delete(this.next++);
-    }
-    if (this.next < this.count) return;
-    const actual = this.hash.digest('hex');
-    if (actual === this.opts.sha256) {
+    const outcome = this.chunks.add(t.index, t.count, payload);
+    if (outcome === 'verified') {
       this.verified = true;
       clearInterval(this.timer);
       this.opts.onVerified?.(this.opts.unit);
-    } else {
+    } else if (typeof outcome === 'object') {
       // A bad copy: discard it all and ask again, as the agent does.
       this.mismatches++;
-      this.opts.onMismatch?.(this.opts.unit, actual);
-      this.reset();
+      this.opts.onMismatch?.(this.opts.unit, outcome.mismatch);
       this.want();
     }
-  }
-
-  private reset(): void {
-    this.hash = createHash('sha256');
-    this.next = 0;
-    this.early.clear();
-    this.have.clear();
   }
 
   async close(): Promise<void> {
