@@ -21,12 +21,22 @@ export interface UnitRow {
 const COLUMNS =
   'id, commune_id, village_id, name, created_at, online, status_since, last_seen, agent_version, reported_plan_version, events_acked, last_telemetry, secret_rotated_at, revoked_at';
 
+export type ListedUnitRow = UnitRow & { published_plan_version: number | null };
+
 export function unitsRepo(db: Db) {
   const insert = db.prepare(
     'INSERT INTO units (id, commune_id, village_id, name, secret_hash, created_at) VALUES (@id, @communeId, @villageId, @name, @secretHash, @createdAt)',
   );
   const byId = db.prepare(`SELECT ${COLUMNS} FROM units WHERE id = ?`);
   const all = db.prepare(`SELECT ${COLUMNS} FROM units ORDER BY id`);
+  const exists = db.prepare('SELECT 1 FROM units WHERE id = ?');
+  // One query for a page of the list, with each unit's published plan version (issue #10).
+  const page = db.prepare(
+    `SELECT ${COLUMNS.split(', ')
+      .map((c) => `u.${c}`)
+      .join(', ')}, p.version AS published_plan_version
+     FROM units u LEFT JOIN plans p ON p.unit_id = u.id WHERE u.id > ? ORDER BY u.id LIMIT ?`,
+  );
   const setStatus = db.prepare(
     `UPDATE units SET online = @online, status_since = @since, last_seen = @now,
        agent_version = COALESCE(@agentVersion, agent_version),
@@ -35,6 +45,9 @@ export function unitsRepo(db: Db) {
   );
   const update = db.prepare('UPDATE units SET name = ?, village_id = ? WHERE id = ?');
   const setTelemetry = db.prepare('UPDATE units SET last_seen = ?, last_telemetry = ? WHERE id = ?');
+  const setTelemetryMany = db.transaction((samples: Iterable<[id: string, now: number, sample: string]>) => {
+    for (const [id, now, sample] of samples) setTelemetry.run(now, sample, id);
+  });
   return {
     insert(u: {
       id: string;
@@ -48,6 +61,9 @@ export function unitsRepo(db: Db) {
     },
     get: (id: string) => byId.get(id) as UnitRow | undefined,
     list: () => all.all() as UnitRow[],
+    exists: (id: string) => exists.get(id) !== undefined,
+    /** Up to `limit` units whose id sorts after `after`, in id order. */
+    listPage: (after: string, limit: number) => page.all(after, limit) as ListedUnitRow[],
     setStatus(s: {
       id: string;
       online: boolean;
@@ -59,8 +75,9 @@ export function unitsRepo(db: Db) {
       setStatus.run({ ...s, online: s.online ? 1 : 0 });
     },
     update: (id: string, name: string, villageId: string | null) => update.run(name, villageId, id),
-    setTelemetry(id: string, now: number, sample: string) {
-      setTelemetry.run(now, sample, id);
+    /** The latest sample of many units, in one transaction. */
+    setTelemetryMany(samples: Iterable<[id: string, now: number, sample: string]>) {
+      setTelemetryMany(samples);
     },
   };
 }

@@ -1,3 +1,5 @@
+import { Readable } from 'node:stream';
+import type { FastifyReply } from 'fastify';
 import Type from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { CreateUnitBody, CreatedUnit, UnitParams, UnitView } from './units.schemas.js';
@@ -12,7 +14,12 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       config: { permission: 'units:read' },
       schema: { response: { 200: Type.Object({ units: Type.Array(UnitView) }) } },
     },
-    async (req) => ({ units: units.list().filter((u) => inScope(req.user, u.communeId)) }),
+    // Streamed slice by slice (issue #10: thousands of units); the schema above still documents
+    // the answer, but a stream is sent as it is, so the reply is widened to say so.
+    async (req, reply) =>
+      (reply as FastifyReply)
+        .type('application/json; charset=utf-8')
+        .send(Readable.from(units.listJson((communeId) => inScope(req.user, communeId)))),
   );
 
   app.get(

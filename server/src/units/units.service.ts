@@ -5,15 +5,36 @@ import { StatusMessage, TelemetryMessage, decoder } from '@loa/shared';
 import type { Db } from '../db/database.js';
 import type { Bus } from '../broker/bus.js';
 import { HttpError } from '../http-error.js';
-import { unitsRepo, type UnitRow } from './units.repo.js';
+import { unitsRepo, type ListedUnitRow, type UnitRow } from './units.repo.js';
 import { hashUnitSecret, newUnitSecret, revokeUnitSecret, storeUnitSecret } from './units.secrets.js';
 import { communesRepo } from '../schedule/communes.repo.js';
 import type { Hub } from '../hub.js';
 
 const statusDecoder = decoder(StatusMessage);
 const telemetryDecoder = decoder(TelemetryMessage);
+/** Units per slice of the list: a few ms of work, then the event loop serves MQTT again. */
+const LIST_SLICE = 500;
+/** Each unit's latest telemetry is written at most this often, every unit in one transaction. */
+const TELEMETRY_FLUSH_MS = 1000;
 
 export function toUnitView(row: UnitRow, publishedPlanVersion: number | null) {
+  const { telemetryText: _, ...view } = viewOf(row, publishedPlanVersion);
+  return {
+    ...view,
+    telemetry: row.last_telemetry ? (JSON.parse(row.last_telemetry) as Record<string, unknown>) : null,
+  };
+}
+
+/**
+ * One unit of GET /api/units as JSON text. The stored sample is the server's own JSON.stringify of
+ * a checked message, so it goes in as it is, not parsed and written again.
+ */
+function unitJson(row: ListedUnitRow): string {
+  const { telemetryText, ...view } = viewOf(row, row.published_plan_version);
+  return `${JSON.stringify(view).slice(0, -1)},"telemetry":${telemetryText ?? 'null'}}`;
+}
+
+function viewOf(row: UnitRow, publishedPlanVersion: number | null) {
   return {
     id: row.id,
     communeId: row.commune_id,
@@ -25,7 +46,7 @@ export function toUnitView(row: UnitRow, publishedPlanVersion: number | null) {
     agentVersion: row.agent_version,
     reportedPlanVersion: row.reported_plan_version,
     publishedPlanVersion,
-    telemetry: row.last_telemetry ? (JSON.parse(row.last_telemetry) as Record<string, unknown>) : null,
+    telemetryText: row.last_telemetry,
     secretRotatedAt: row.secret_rotated_at,
     revokedAt: row.revoked_at,
   };
@@ -38,7 +59,31 @@ export function unitsService(db: Db, log: FastifyBaseLogger) {
   const published = (id: string) => (planVersion.get(id) as { version: number } | undefined)?.version ?? null;
 
   return {
-    list: () => repo.list().map((r) => toUnitView(r, published(r.id))),
+    /**
+     * The JSON of GET /api/units: the units `visible` lets through, in id order. Issue #10: for a
+     * province's 5,000 units it is read a slice at a time with a yield between slices, and written
+     * without the response schema's serializer (which took over a second for them), so the event
+     * loop never stops for the whole list.
+     */
+    async *listJson(visible: (communeId: string) => boolean, slice = LIST_SLICE): AsyncGenerator<string> {
+      yield '{"units":[';
+      let after = ''; // unit ids are [a-z0-9-]{3,64}: every one sorts after ''
+      let sep = '';
+      for (;;) {
+        const rows = repo.listPage(after, slice);
+        let text = '';
+        for (const row of rows) {
+          if (!visible(row.commune_id)) continue;
+          text += sep + unitJson(row);
+          sep = ',';
+        }
+        if (text) yield text;
+        if (rows.length < slice) break;
+        after = rows[rows.length - 1]!.id;
+        await new Promise((r) => setImmediate(r));
+      }
+      yield ']}';
+    },
     get(id: string) {
       const row = repo.get(id);
       if (!row) throw new HttpError(404, 'unit-not-found', `There is no unit ${id}.`);
@@ -119,7 +164,7 @@ export function unitsService(db: Db, log: FastifyBaseLogger) {
         if (payload.length === 0) return; // a cleared retained message
         const msg = statusDecoder.decode(payload);
         if (!msg.ok) return log.warn({ unit: t.unit, reason: msg.error }, 'units: dropped status');
-        if (!repo.get(t.unit)) return;
+        if (!repo.exists(t.unit)) return;
         const now = Date.now();
         repo.setStatus({
           id: t.unit,
@@ -131,13 +176,29 @@ export function unitsService(db: Db, log: FastifyBaseLogger) {
         });
         hub.emit('unit-status', { unitId: t.unit, online: msg.value.online, at: now });
       });
+      // Issue #10: 5,000 units sampling every 10 s are 500 messages a second; their latest samples
+      // are kept here and written once a second in one transaction, not one commit each.
+      let latest = new Map<string, [id: string, now: number, sample: string]>();
+      let flushing: NodeJS.Timeout | undefined;
+      const flush = () => {
+        flushing = undefined;
+        const samples = latest.values();
+        latest = new Map();
+        if (!db.open) return; // the server closed meanwhile: the units report again after a restart
+        try {
+          repo.setTelemetryMany(samples);
+        } catch (err) {
+          log.error({ err: (err as Error).message }, 'units: could not store telemetry');
+        }
+      };
       bus.on('unit:telemetry', (t, payload) => {
         if (t.kind !== 'unit') return;
         const msg = telemetryDecoder.decode(payload);
         if (!msg.ok) return log.warn({ unit: t.unit, reason: msg.error }, 'units: dropped telemetry');
-        if (!repo.get(t.unit)) return;
+        if (!repo.exists(t.unit)) return;
         const now = Date.now();
-        repo.setTelemetry(t.unit, now, JSON.stringify(msg.value));
+        latest.set(t.unit, [t.unit, now, JSON.stringify(msg.value)]);
+        flushing ??= setTimeout(flush, TELEMETRY_FLUSH_MS).unref();
         hub.emit('unit-telemetry', { unitId: t.unit, sample: msg.value, at: now });
       });
     },
