@@ -123,6 +123,8 @@ export function emergencyService({ db, bus, signer, media, hub, log }: Emergency
     async start(input: EmergencyInput, userId: number | null) {
       const unitIds = resolveTargets(repo, input.communeId, input.targets);
       const content = await contentOf(input, userId);
+      // Fresh for the retention sweep from this instant (issue #6), whatever its age.
+      media.markUsed(content.sha256);
       // The validity runs from now, after any synthesis: the operator asked for "now".
       const issuedAt = Date.now();
       const validUntil = issuedAt + (input.validSeconds ?? DEFAULT_VALID_S) * 1000;

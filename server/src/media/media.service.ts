@@ -221,6 +221,8 @@ export function mediaService({ db, mediaDir, tools, config, hub, log, tts }: Med
       return { originalSha256: row.original_sha256, originalName: row.original_name };
     },
     sizeOf: (sha256: string) => repo.sizeOf(sha256),
+    /** Counts as a use for the retention sweep (an emergency about to send it). */
+    markUsed: (sha256: string) => void repo.touch(sha256),
     queueStats: () => queue.stats,
 
     /** `name` is the uploaded file name: kept for people to read, never used as a path. */

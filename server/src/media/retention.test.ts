@@ -75,6 +75,32 @@ describe('the media retention sweep', () => {
     expect(existsSync(original(await sha256File(file)))).toBe(true);
   });
 
+  it('keeps the audio of emergency broadcasts, and counts sending one as a use', async () => {
+    const warning = await upload(lavfi(work, 'd.mp3', 'sine=frequency=500:duration=2'));
+    // Uploaded long ago: as old as the retention, in no bulletin.
+    const lastUsed = server.app.db.prepare('SELECT last_used_at FROM media WHERE sha256 = ?').pluck();
+    server.app.db
+      .prepare('UPDATE media SET created_at = ?, last_used_at = NULL WHERE sha256 = ?')
+      .run(Date.now() - 40 * DAY, warning.sha256);
+    const res = await server.admin.post<{ id: string }>('/api/emergency', {
+      communeId: 'default',
+      content: { sha256: warning.sha256 },
+      targets: { unitIds: ['thon-mot'] },
+      repeat: 1,
+      volume: 100,
+      validSeconds: 60,
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    expect(Math.abs((lastUsed.get(warning.sha256) as number) - Date.now())).toBeLessThan(5000);
+    // While units may still fetch it, and long after it is over: the record keeps its audio.
+    for (const days of [0, 31, 400]) {
+      expect((await server.app.services.media.sweep(Date.now() + days * DAY)).deleted).not.toContain(warning.sha256);
+      expect(server.app.services.media.sizeOf(warning.sha256)).toBe(warning.bytes);
+      expect(existsSync(ogg(warning.sha256))).toBe(true);
+    }
+    expect((await server.admin.get(`/api/emergency/${res.body.id}`)).status).toBe(200);
+  });
+
   it('clears leftovers of interrupted work after a day, and nothing newer', async () => {
     const media = join(server.dataDir, 'media');
     const old = join(media, 'tmp', 'deadbeef.0.ogg');

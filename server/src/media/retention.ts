@@ -1,6 +1,7 @@
 // Collection of unreferenced media (issue #6). Media a bulletin names (in any state: the record of
-// what aired keeps its audio) or a published plan names is in use; its last_used_at is brought up
-// to date. Media in use by nothing, and unused for the retention period, is deleted with its
+// what aired keeps its audio), an emergency broadcast names (any, over or not: units may still be
+// fetching an active one, and the record of a past one keeps its audio too) or a published plan
+// names is in use; its last_used_at is brought up to date. Media in use by nothing, and unused for the retention period, is deleted with its
 // original (unless another media came from the same original). Leftovers of interrupted work in
 // tmp/ and uploads/ go after a day.
 import { readdir, rm, stat } from 'node:fs/promises';
@@ -20,6 +21,7 @@ export interface SweepResult {
 
 export function mediaRetention(db: Db, mediaDir: string, log: FastifyBaseLogger) {
   const inBulletins = db.prepare('SELECT DISTINCT media_sha256 FROM bulletins WHERE media_sha256 IS NOT NULL').pluck();
+  const inEmergencies = db.prepare('SELECT DISTINCT sha256 FROM emergencies').pluck();
   const planBodies = db.prepare('SELECT body FROM plans').pluck();
   const all = db.prepare('SELECT sha256, original_sha256, created_at, last_used_at FROM media');
   const touch = db.prepare('UPDATE media SET last_used_at = ? WHERE sha256 = ?');
@@ -44,7 +46,7 @@ export function mediaRetention(db: Db, mediaDir: string, log: FastifyBaseLogger)
   return {
     async sweep(now: number, retentionDays: number, uploadsInUse: Set<string>): Promise<SweepResult> {
       const cutoff = now - retentionDays * DAY_MS;
-      const used = new Set(inBulletins.all() as string[]);
+      const used = new Set([...(inBulletins.all() as string[]), ...(inEmergencies.all() as string[])]);
       const plans = (planBodies.all() as string[]).join('\n');
       const rows = all.all() as Array<{
         sha256: string;
