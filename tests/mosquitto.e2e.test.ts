@@ -102,7 +102,9 @@ describe('a real Mosquitto with the exported configuration', () => {
     const closed = new Promise<number>((r) => unit.once('close', () => r(Date.now())));
     const t0 = Date.now();
     const tech = await env.server.userClient('technician');
-    expect((await tech.post(`/api/units/${b.username}/revoke`)).status).toBe(200);
+    const revoked = await tech.post<{ brokerApplied: boolean }>(`/api/units/${b.username}/revoke`);
+    expect(revoked.status).toBe(200);
+    expect(revoked.body.brokerApplied).toBe(true); // the server keeps Mosquitto's files and reloads it
     expect((await closed) - t0).toBeLessThan(3000);
     unit.end(true);
     await expect(

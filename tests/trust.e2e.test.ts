@@ -151,9 +151,10 @@ describe('a unit that trusts only what the server signed', () => {
   it('disconnects a revoked unit at once and refuses it after; a new secret brings it back', async () => {
     const tech = await server.userClient('technician');
     const t0 = Date.now();
-    const revoked = await tech.post<UnitView>(`/api/units/${unit.id}/revoke`);
+    const revoked = await tech.post<UnitView & { brokerApplied: boolean }>(`/api/units/${unit.id}/revoke`);
     expect(revoked.status).toBe(200);
     expect(revoked.body.revokedAt).toBeGreaterThan(0);
+    expect(revoked.body.brokerApplied).toBe(true); // the embedded broker disconnects it itself
     await waitFor('the unit offline', async () => ((await unitView()).online ? undefined : true), 5000, 50);
     expect(Date.now() - t0).toBeLessThan(3000);
     await waitFor('the agent refused', () =>

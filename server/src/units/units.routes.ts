@@ -4,9 +4,22 @@ import Type from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { CreateUnitBody, CreatedUnit, UnitParams, UnitView } from './units.schemas.js';
 import { inScope } from '../auth/permissions.js';
+import { brokerEnforcement } from './units.broker.js';
+
+/** Whether the broker applied a credential change at once (units.broker.ts). */
+const BrokerApplied = {
+  brokerApplied: Type.Boolean(),
+  brokerMessage: Type.Optional(Type.String()),
+};
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   const units = app.services.units;
+  const enforcement = brokerEnforcement(app.config);
+  const broker = {
+    brokerApplied: enforcement.applied,
+    ...(enforcement.message ? { brokerMessage: enforcement.message } : {}),
+  };
+  if (enforcement.message) app.log.warn({ name: 'units' }, `units: ${enforcement.message}`);
 
   app.get(
     '/api/units',
@@ -60,6 +73,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
             unit: UnitView,
             secret: Type.String(),
             mqtt: Type.Object({ username: Type.String(), clientId: Type.String() }),
+            ...BrokerApplied,
           }),
         },
       },
@@ -67,7 +81,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     async (req) => {
       const { unit, secret } = units.rotateSecret(req.params.id);
       await app.unitCredentialsChanged(unit.id);
-      return { unit, secret, mqtt: { username: unit.id, clientId: `loa-unit-${unit.id}` } };
+      return { unit, secret, mqtt: { username: unit.id, clientId: `loa-unit-${unit.id}` }, ...broker };
     },
   );
 
@@ -76,12 +90,15 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     '/api/units/:id/revoke',
     {
       config: { permission: 'units:manage', audit: 'unit.revoke' },
-      schema: { params: UnitParams, response: { 200: UnitView } },
+      schema: {
+        params: UnitParams,
+        response: { 200: Type.Object({ ...UnitView.properties, ...BrokerApplied }) },
+      },
     },
     async (req) => {
       const unit = units.revoke(req.params.id);
       await app.unitCredentialsChanged(unit.id);
-      return unit;
+      return { ...unit, ...broker };
     },
   );
 
