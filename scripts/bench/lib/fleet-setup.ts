@@ -1,0 +1,87 @@
+// The commune the fleet benchmark runs in, set up through the API as people would: an editor and
+// an approver, two uploaded bulletins (speech-like MP3s, normalized by the server's ingest), the
+// first approved for the whole commune before the units connect. The second is approved during
+// the soak, a plan change touching every unit that also sends every unit a new media to fetch; the
+// next changes move the evening window's end by five minutes and back.
+import { randomBytes } from 'node:crypto';
+import { formatClock } from '@loa/shared';
+import { ApiClient } from '../../../server/src/testing/api-client.js';
+import { bulletinMp3 } from './bulletin-audio.js';
+
+interface WindowSpec {
+  id: string;
+  start: string;
+  end: string;
+}
+
+export interface FleetCommune {
+  /** Media of the first bulletin, held by every unit before the soak. */
+  firstMedia: string;
+  /** Media of the bulletin approved during the soak. */
+  secondMedia: string;
+  /** Makes the i-th plan change (0: approves the second bulletin); resolves when the API answered. */
+  changePlan(i: number): Promise<void>;
+}
+
+function ok<T>(what: string, res: { status: number; body: T }, status = 200): T {
+  if (res.status !== status) throw new Error(`${what}: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+async function person(admin: ApiClient, role: 'editor' | 'approver'): Promise<ApiClient> {
+  const username = `${role}-${randomBytes(3).toString('hex')}`;
+  const password = `Bench-${randomBytes(12).toString('base64url')}`;
+  ok(`creating the ${role}`, await admin.post('/api/users', { username, role, password, communeIds: null }), 201);
+  const api = new ApiClient(admin.base);
+  await api.login(username, password);
+  return api;
+}
+
+/** `audio`: the two bulletins' recordings (by default speech-like MP3s of one and two minutes). */
+export async function setUpCommune(
+  admin: ApiClient,
+  audio: [string, string] = [bulletinMp3(1), bulletinMp3(2)],
+): Promise<FleetCommune> {
+  const editor = await person(admin, 'editor');
+  const approver = await person(admin, 'approver');
+  // Quiet hours would refuse nothing here, but a bench may run at night: keep the rules simple.
+  ok('quiet hours', await admin.request('PATCH', '/api/communes/default', { quietHours: null }));
+  const commune = ok('the commune', await admin.get<{ windows: WindowSpec[] }>('/api/communes/default'));
+  const [first, second] = await Promise.all(
+    audio.map(async (file) => ok('upload', await admin.upload<{ sha256: string }>(file), 201).sha256),
+  );
+  const now = Date.now();
+  const bulletin = async (title: string, sha256: string) => {
+    const b = ok(
+      'a bulletin',
+      await editor.post<{ id: string }>('/api/bulletins', {
+        title,
+        level: 'ordinary',
+        mediaSha256: sha256,
+        targets: { commune: true },
+        validFrom: new Date(now - 60_000).toISOString(),
+        validUntil: new Date(now + 3 * 86400_000).toISOString(),
+        recurrence: { days: [0, 1, 2, 3, 4, 5, 6] },
+      }),
+      201,
+    );
+    ok('submitting', await editor.post(`/api/bulletins/${b.id}/submit`));
+    return b.id;
+  };
+  ok('approving', await approver.post(`/api/bulletins/${await bulletin('Bản tin sáng', first!)}/approve`));
+  const secondId = await bulletin('Thông báo tiêm phòng', second!);
+
+  const windows = commune.windows;
+  const last = windows[windows.length - 1]!;
+  const [h, m] = last.end.split(':').map(Number) as [number, number];
+  const moved = { ...last, end: formatClock(h * 3600 + m * 60 - 300) };
+  return {
+    firstMedia: first!,
+    secondMedia: second!,
+    async changePlan(i) {
+      if (i === 0) return void ok('approving', await approver.post(`/api/bulletins/${secondId}/approve`));
+      const next = i % 2 === 1 ? [...windows.slice(0, -1), moved] : windows;
+      ok('moving a window', await admin.put('/api/communes/default/windows', { windows: next }));
+    },
+  };
+}
