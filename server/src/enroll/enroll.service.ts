@@ -7,7 +7,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from '../db/database.js';
 import { HttpError } from '../http-error.js';
-import type { UnitsService } from '../units/units.service.js';
+import { refuseReservedUnitId, type UnitsService } from '../units/units.service.js';
 import { enrollRepo, type TokenRow } from './enroll.repo.js';
 
 export const DEFAULT_TOKEN_HOURS = 24;
@@ -60,6 +60,7 @@ export function enrollService(db: Db, units: UnitsService, communeOfUnit: (id: s
       input: { unitId?: string; name: string; communeId?: string; ttlHours?: number },
       createdBy: number | null,
     ): TokenView & { token: string } {
+      if (input.unitId) refuseReservedUnitId(input.unitId, 'unitId');
       const existing = input.unitId ? communeOfUnit(input.unitId) : undefined;
       if (existing && input.communeId && input.communeId !== existing)
         throw new HttpError(

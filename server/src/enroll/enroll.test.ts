@@ -1,5 +1,6 @@
 // Enrollment (issue 7) against the real server: a one-time token made through the API, traded once
 // on the public endpoint for the unit's identity, which the broker then accepts.
+import { createHash } from 'node:crypto';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from '../testing/start-server.js';
@@ -100,6 +101,34 @@ describe('enrollment tokens', () => {
     expect((await anonymous.post('/api/enroll', { token: revoked.body.token })).status).toBe(401);
     expect((await anonymous.post('/api/enroll', { token: 'x'.repeat(43) })).status).toBe(401);
     expect((await anonymous.post('/api/enroll', {})).status).toBe(400);
+  });
+
+  it('never gives a unit the server’s own broker name, made directly or through enrollment', async () => {
+    const unit = await server.admin.post<{ error: string; field: string }>('/api/units', {
+      id: 'loa-server',
+      name: 'Giả máy chủ',
+    });
+    expect(unit.status).toBe(400);
+    expect(unit.body).toMatchObject({ error: 'reserved-unit-id', field: 'id' });
+    const token = await server.admin.post<{ error: string; field: string }>('/api/enrollment-tokens', {
+      unitId: 'loa-server',
+      name: 'Giả máy chủ',
+    });
+    expect(token.body).toMatchObject({ error: 'reserved-unit-id', field: 'unitId' });
+    // A token naming it that got in some other way (an old database) still cannot enroll it.
+    const secret = 'x'.repeat(43);
+    server.app.db
+      .prepare(
+        `INSERT INTO enrollment_tokens (id, token_hash, unit_id, name, created_at, expires_at)
+         VALUES ('enr-cu', ?, 'loa-server', 'cũ', ?, ?)`,
+      )
+      .run(createHash('sha256').update(secret).digest('hex'), Date.now(), Date.now() + 3600_000);
+    const enrolled = await anonymous.post<{ error: string }>('/api/enroll', { token: secret });
+    expect(enrolled.status).toBe(400);
+    expect(enrolled.body.error).toBe('reserved-unit-id');
+    expect((await server.admin.get('/api/units/loa-server')).status).toBe(404);
+    // Names beside it are ordinary ids.
+    expect((await server.admin.post('/api/units', { id: 'loa-server-2', name: 'Cụm' })).status).toBe(201);
   });
 
   it('checks the commune and who may make tokens', async () => {

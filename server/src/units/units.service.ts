@@ -9,6 +9,7 @@ import { unitsRepo, type ListedUnitRow, type UnitRow } from './units.repo.js';
 import { hashUnitSecret, newUnitSecret, revokeUnitSecret, storeUnitSecret } from './units.secrets.js';
 import { communesRepo } from '../schedule/communes.repo.js';
 import type { Hub } from '../hub.js';
+import { SERVER_USERNAME } from '../broker/embedded.js';
 
 const statusDecoder = decoder(StatusMessage);
 const telemetryDecoder = decoder(TelemetryMessage);
@@ -50,6 +51,20 @@ function viewOf(row: UnitRow, publishedPlanVersion: number | null) {
     secretRotatedAt: row.secret_rotated_at,
     revokedAt: row.revoked_at,
   };
+}
+
+/**
+ * A unit id is its broker user name: the server's own (`loa-server`) would give a board the
+ * server's rights on the broker, or its password line in an exported Mosquitto file.
+ */
+export function refuseReservedUnitId(id: string, field: string): void {
+  if (id === SERVER_USERNAME)
+    throw new HttpError(
+      400,
+      'reserved-unit-id',
+      `${id} is the server's own name on the broker, so no unit may have it: choose another id.`,
+      field,
+    );
 }
 
 export function unitsService(db: Db, log: FastifyBaseLogger) {
@@ -101,6 +116,7 @@ export function unitsService(db: Db, log: FastifyBaseLogger) {
         );
       }
       const id = input.id ?? `unit-${randomBytes(4).toString('hex')}`;
+      refuseReservedUnitId(id, 'id');
       if (input.villageId && communes.village(input.villageId)?.communeId !== commune.id) {
         throw new HttpError(
           400,
