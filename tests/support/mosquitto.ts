@@ -61,7 +61,7 @@ export async function addObserver(m: Mosquitto): Promise<{ username: string; pas
   );
   writeFileSync(
     join(m.exportDir, 'acl'),
-    readFileSync(join(m.exportDir, 'acl'), 'utf8') + `\nuser ${login.username}\ntopic read loa/v1/#\n`,
+    readFileSync(join(m.exportDir, 'acl'), 'utf8') + `\nuser ${login.username}\ntopic read #\n`,
   );
   m.child.kill('SIGHUP');
   await waitFor('the observer let in', async () => {

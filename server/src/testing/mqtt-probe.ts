@@ -104,9 +104,15 @@ function run(cmd: string, argv: string[], timeoutMs: number) {
   });
 }
 
-/** Publishes once with mosquitto_pub (QoS 1); resolves when the client is done, however it ended. */
-export function mosquittoPub(c: Credential, topic: string, message: string) {
-  return run('mosquitto_pub', [...args(c), '-t', topic, '-m', message, '-q', '1'], 10_000);
+/**
+ * Publishes once with mosquitto_pub (QoS 1); resolves when the client is done, however it ended.
+ * `sent` says the broker accepted the credential (CONNACK 0) and the PUBLISH went out (from `-d`):
+ * a forbidden publish that never left proves nothing about the broker's rules.
+ */
+export async function mosquittoPub(c: Credential, topic: string, message: string) {
+  const r = await run('mosquitto_pub', [...args(c), '-d', '-t', topic, '-m', message, '-q', '1'], 10_000);
+  const sent = /received CONNACK \(0\)/.test(r.output) && /sending PUBLISH/.test(r.output);
+  return { ...r, sent };
 }
 
 /**
