@@ -1,6 +1,7 @@
 // Ingest through the real app, real ffmpeg on real audio: every format operators bring comes out as
 // mono 48 kHz Opus at −16 LUFS (±1 LU, measured here by ffmpeg's ebur128) with true peaks at or
-// below −1.5 dBTP, trimmed of long silence, named by its hash, with the original kept.
+// below −1.5 dBTP — or at a province's own target — trimmed of long silence, named by its hash,
+// with the original kept; what cannot reach the target is stored with a warning, not silently.
 import { readFileSync, existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,24 +24,25 @@ import {
 const TARGET = -16;
 const CEILING = -1.5;
 
+/** Measured by ebur128, not by the code under test: on target (±1 LU), under the ceiling, no warning. */
+function expectNormalizedIn(dataDir: string, m: MediaView, target = TARGET, ceiling = CEILING) {
+  const file = join(dataDir, 'media', `${m.sha256}.ogg`);
+  expect(streamInfo(file)).toMatchObject({ codec: 'opus', sampleRate: 48000, channels: 1 });
+  const measured = ebur128(file);
+  expect(Math.abs(measured.integratedLufs - target), `loudness ${measured.integratedLufs} LUFS`).toBeLessThanOrEqual(1);
+  expect(measured.truePeakDbtp, 'true peak').toBeLessThanOrEqual(ceiling);
+  // The figures stored are those of the file itself.
+  expect(Math.abs(m.loudness.outputLufs! - measured.integratedLufs)).toBeLessThanOrEqual(0.2);
+  expect(Math.abs(m.loudness.outputTruePeakDbtp! - measured.truePeakDbtp)).toBeLessThanOrEqual(0.2);
+  expect(m.warnings).toEqual([]);
+}
+
 describe('POST /api/media: normalized Opus from what operators bring', () => {
   let server: TestServer;
   const work = mkdtempSync(join(tmpdir(), 'loa-ingest-'));
   let speech: string;
   const stored = (sha: string) => join(server.dataDir, 'media', `${sha}.ogg`);
-
-  function expectNormalized(m: MediaView) {
-    const file = stored(m.sha256);
-    expect(streamInfo(file)).toMatchObject({ codec: 'opus', sampleRate: 48000, channels: 1 });
-    const measured = ebur128(file);
-    expect(Math.abs(measured.integratedLufs - TARGET), `loudness ${measured.integratedLufs} LUFS`).toBeLessThanOrEqual(
-      1,
-    );
-    expect(measured.truePeakDbtp, 'true peak').toBeLessThanOrEqual(CEILING);
-    // The figures stored are those of the file itself.
-    expect(Math.abs(m.loudness.outputLufs! - measured.integratedLufs)).toBeLessThanOrEqual(0.2);
-    expect(Math.abs(m.loudness.outputTruePeakDbtp! - measured.truePeakDbtp)).toBeLessThanOrEqual(0.2);
-  }
+  const expectNormalized = (m: MediaView) => expectNormalizedIn(server.dataDir, m);
 
   beforeAll(async () => {
     server = await startServer();
@@ -82,6 +84,25 @@ describe('POST /api/media: normalized Opus from what operators bring', () => {
     expect(quiet.body.loudness.gainDb!).toBeGreaterThan(12);
     expect(loud.body.loudness.inputPeakDbfs!).toBeGreaterThan(-0.5);
     expect(loud.body.loudness.gainDb!).toBeLessThan(0);
+  });
+
+  it('stores a recording near −55 LUFS at the gain cap, and says so on the media', async () => {
+    const level = ebur128(speech).integratedLufs;
+    const faint = convert(speech, join(work, 'faint.wav'), ['-af', `volume=${(-55 - level).toFixed(1)}dB`]);
+    expect(Math.abs(ebur128(faint).integratedLufs + 55)).toBeLessThanOrEqual(1);
+    const res = await server.admin.upload<MediaView>(faint);
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    const m = res.body;
+    expect(m.loudness.gainDb).toBe(30);
+    // What the units will play: 30 dB up, still far under the target.
+    const measured = ebur128(stored(m.sha256)).integratedLufs;
+    expect(measured).toBeLessThan(TARGET - 5);
+    expect(m.warnings.map((w) => w.code)).toEqual(['gain-capped', 'loudness-missed']);
+    expect(m.warnings[0]!.message).toMatch(/\+30 dB/);
+    expect(m.warnings[1]!.message).toMatch(/under the target of -16\.0 LUFS/);
+    // Kept with the media: the list and its own page say it too.
+    const again = await server.admin.get<MediaView>(`/api/media/${m.sha256}`);
+    expect(again.body.warnings).toEqual(m.warnings);
   });
 
   it('encodes music at 64 kb/s and speech at 32 kb/s', async () => {
@@ -144,5 +165,28 @@ describe('POST /api/media: normalized Opus from what operators bring', () => {
     const [x, y] = await Promise.all(dirs.map((d) => normalizeToStore(tools, input, d, recipe, opts)));
     expect(x!.sha256).toBe(y!.sha256);
     expect(existsSync(join(dirs[1]!, `${x!.sha256}.ogg`))).toBe(true);
+  });
+});
+
+describe('POST /api/media with a province’s own target (−20 LUFS, −3 dBTP)', () => {
+  let server: TestServer;
+  const work = mkdtempSync(join(tmpdir(), 'loa-ingest-target-'));
+  beforeAll(async () => {
+    server = await startServer({ MEDIA_LOUDNESS_LUFS: '-20', MEDIA_TRUE_PEAK_DBTP: '-3' });
+  });
+  afterAll(async () => server?.close());
+
+  it('brings speech and a clipped recording to that target, under that ceiling', async () => {
+    const speech = speechWav(work);
+    const plain = await server.admin.upload<MediaView>(convert(speech, join(work, 'b.mp3'), ['-b:a', '96k']));
+    const clipped = await server.admin.upload<MediaView>(
+      convert(speech, join(work, 'loud.wav'), ['-af', 'volume=12dB']),
+    );
+    for (const res of [plain, clipped]) {
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      expectNormalizedIn(server.dataDir, res.body, -20, -3);
+    }
+    // Not the default target: the same speech at −16 would be 4 LU louder.
+    expect(plain.body.loudness.outputLufs!).toBeLessThan(-18.5);
   });
 });

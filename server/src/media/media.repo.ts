@@ -1,4 +1,5 @@
 import type { Db } from '../db/database.js';
+import { normalizationWarnings, recipeTargets } from './warnings.js';
 
 export interface MediaRow {
   sha256: string;
@@ -82,6 +83,11 @@ export function toMediaView(r: MediaRow) {
     trimmedEndMs: r.trimmed_end_ms,
     text: r.tts_text,
     voice: r.tts_voice,
+    /** What the normalization could not reach (issue #6): empty when the media is on target. */
+    warnings: normalizationWarnings(
+      { outputLufs: r.output_lufs, outputTruePeakDbtp: r.output_true_peak_dbtp, gainDb: r.gain_db },
+      recipeTargets(r.recipe),
+    ),
   };
 }
 export type MediaView = ReturnType<typeof toMediaView>;

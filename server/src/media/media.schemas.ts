@@ -31,6 +31,13 @@ export const MediaView = Type.Object({
   trimmedEndMs: Nullable(Type.Integer()),
   text: Nullable(Type.String({ description: 'the text a TTS media was read from' })),
   voice: Nullable(Type.String()),
+  warnings: Type.Array(
+    Type.Object({
+      code: Type.Union([Type.Literal('gain-capped'), Type.Literal('loudness-missed'), Type.Literal('peak-over')]),
+      message: Type.String(),
+    }),
+    { description: 'what the loudness normalization could not reach; empty when on target' },
+  ),
 });
 
 export const JobView = Type.Object({

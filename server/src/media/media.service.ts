@@ -130,16 +130,16 @@ export function mediaService({ db, mediaDir, tools, config, hub, log, tts }: Med
       tts_voice: row.tts_voice,
     });
     repo.touch(result.sha256);
-    log.info(
-      {
-        sha256: result.sha256,
-        jobId: row.id,
-        inLufs: input.integratedLufs,
-        outLufs: output.integratedLufs,
-        encodes: result.encodes,
-      },
-      'media: stored',
-    );
+    const stored = {
+      sha256: result.sha256,
+      jobId: row.id,
+      inLufs: input.integratedLufs,
+      outLufs: output.integratedLufs,
+      encodes: result.encodes,
+    };
+    if (result.warnings.length)
+      log.warn({ ...stored, warnings: result.warnings.map((w) => w.code) }, 'media: stored, short of its recipe');
+    else log.info(stored, 'media: stored');
     return result.sha256;
   }
 

@@ -5,7 +5,8 @@
 // (predict.ts); the encode pass trims the silence, applies one gain and a look-ahead limiter in
 // front of the encoder, and the stored file is measured as the units will play it while it is
 // written (encode.ts). A file that still misses the target by more than half a LU, or peaks above
-// the ceiling, is encoded once more with the measured error taken off.
+// the ceiling, is encoded once more with the measured error taken off. What still misses after the
+// last try (or a gain stopped at its cap) is stored with warnings (warnings.ts), never silently.
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
@@ -16,6 +17,7 @@ import { analyse, type Analysis, type Loudness } from './loudness.js';
 import { encodeFilter, type Recipe } from './normalize-filters.js';
 import { predictGain } from './predict.js';
 import { probe } from './probe.js';
+import { MAX_GAIN_DB, normalizationWarnings, type MediaWarning } from './warnings.js';
 
 export { encodeFilter, opusArgs, type Content, type Recipe } from './normalize-filters.js';
 
@@ -24,8 +26,6 @@ export function recipeKey(r: Recipe): string {
   return `v1;I=${r.loudnessTarget};TP=${r.truePeakCeiling};${r.content};${r.kbps}k`;
 }
 
-/** Gain is bounded: past +30 dB a "recording" is noise, and the limiter would only pump it. */
-const MAX_GAIN = 30;
 /** Half the tolerance the issue allows (±1 LU): room for the measuring instrument itself. */
 const RETRY_LU = 0.5;
 /** Opus at speech bitrates takes about 0.3 LU off speech (measured: 0.2–0.4): given back up front. */
@@ -48,6 +48,8 @@ export interface Normalized {
   gainDb: number;
   /** Each encode pass it took (one, or more for material the limiter works hard on), for the log. */
   encodes: Array<{ gainDb: number; limitDb: number; lufs: number; truePeak: number }>;
+  /** What the stored file misses of the recipe, if anything. */
+  warnings: MediaWarning[];
 }
 
 export async function sha256File(path: string): Promise<string> {
@@ -56,7 +58,7 @@ export async function sha256File(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-const clampGain = (g: number) => Math.max(-MAX_GAIN, Math.min(MAX_GAIN, g));
+const clampGain = (g: number) => Math.max(-MAX_GAIN_DB, Math.min(MAX_GAIN_DB, g));
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
 /** How far a result is from what was asked: loudness error, and peaks over the ceiling weigh more. */
@@ -138,6 +140,10 @@ export async function normalizeToStore(
       input: analysis,
       output,
       gainDb,
+      warnings: normalizationWarnings(
+        { outputLufs: output.integratedLufs, outputTruePeakDbtp: output.peakDb, gainDb },
+        recipe,
+      ),
       encodes: attempts.map((a) => ({
         gainDb: round2(a.gainDb),
         limitDb: round2(a.limitDb),
