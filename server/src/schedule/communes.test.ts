@@ -153,4 +153,37 @@ describe('communes, windows and zones', () => {
     expect(del.body.error).toBe('zone-in-use');
     expect((await server.admin.get(`/api/communes/tu-le/timeline?date=2026-02-30`)).status).toBe(400);
   });
+
+  it("names each overbooked item's bulletin by its title, on the commune timeline and a unit's plan", async () => {
+    // The minute of sound the timeline test above uploaded.
+    const media = await server.admin.get<{ media: Array<{ sha256: string; durationMs: number }> }>('/api/media');
+    const sha = media.body.media.find((m) => m.durationMs >= 59_000)!.sha256;
+    const tomorrow = addDays(toZoned(Date.now(), 'Asia/Ho_Chi_Minh').date, 1);
+    const editor = await server.userClient('editor', { username: 'editor-overbooked' });
+    const approver = await server.userClient('approver', { username: 'approver-overbooked' });
+    // 20 airings of a minute, a minute apart (39 min), into the market zone's 30-minute morning.
+    const b = await editor.post<{ id: string }>('/api/bulletins', {
+      communeId: 'tu-le',
+      title: 'Chợ phiên cuối năm',
+      level: 'ordinary',
+      mediaSha256: sha,
+      targets: { zoneIds: ['cho'] },
+      recurrence: { days: [0, 1, 2, 3, 4, 5, 6], windowIds: ['morning'] },
+      repeat: { count: 20, gapSeconds: 60 },
+      validFrom: new Date().toISOString(),
+      validUntil: new Date(Date.now() + 3 * 86400_000).toISOString(),
+    });
+    expect(b.status, JSON.stringify(b.body)).toBe(201);
+    expect((await editor.post(`/api/bulletins/${b.body.id}/submit`)).status).toBe(200);
+    expect((await approver.post(`/api/bulletins/${b.body.id}/approve`)).status).toBe(200);
+
+    type Overbooked = { unitId: string; bulletinId: string; reason: string; title: string | null };
+    const tl = await server.admin.get<{ overbooked: Overbooked[] }>(`/api/communes/tu-le/timeline?date=${tomorrow}`);
+    const mine = tl.body.overbooked.filter((o) => o.bulletinId === b.body.id);
+    expect(new Set(mine.map((o) => o.unitId))).toEqual(new Set(['cum-1', 'cum-2']));
+    for (const o of mine) expect(o).toMatchObject({ reason: 'window-full', title: 'Chợ phiên cuối năm' });
+    const plan = await server.admin.get<{ overbooked: Overbooked[] }>(`/api/units/cum-1/plan?date=${tomorrow}`);
+    expect(plan.body.overbooked.length).toBeGreaterThan(0);
+    for (const o of plan.body.overbooked) expect(o).toMatchObject({ unitId: 'cum-1', title: 'Chợ phiên cuối năm' });
+  });
 });

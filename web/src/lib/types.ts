@@ -134,13 +134,16 @@ export interface UnitDayPlan {
   items: PlanItem[];
 }
 
+/** An item that did not fit, with its bulletin's title (the timeline adds it to the planner's). */
+export type OverbookedView = OverbookedItem & { title?: string | null };
+
 export interface CommuneTimeline {
   communeId: string;
   date: string;
   timeZone: string;
   zones: Array<{ id: string; unitIds: string[] }>;
   units: UnitDayPlan[];
-  overbooked: OverbookedItem[];
+  overbooked: OverbookedView[];
 }
 
 export interface UnitTimeline {
@@ -149,7 +152,7 @@ export interface UnitTimeline {
   timeZone: string;
   windows: PlannedWindow[];
   items: PlanItem[];
-  overbooked: OverbookedItem[];
+  overbooked: OverbookedView[];
 }
 
 export interface PlayLogEntry {

@@ -1,6 +1,7 @@
 // Items the planner could not place, with the reason (DESIGN §5 rule 2: reported, never dropped silently).
 import { t, type Key } from '../i18n/index.js';
-import type { OverbookedItem, Unit } from '../lib/types.js';
+import { href } from '../lib/router.js';
+import type { OverbookedView, Unit } from '../lib/types.js';
 
 export function reasonText(reason: string): string {
   const key = `overbooked.${reason}`;
@@ -15,17 +16,26 @@ const REASONS: Record<string, true> = {
   'overbooked.invalid': true,
 };
 
+/** The bulletin that did not fit, named by its title and linked to its page. */
+export function OverbookedBulletin({ item }: { item: OverbookedView }) {
+  return (
+    <a href={href('bulletins', item.bulletinId)} class="overbooked-bulletin">
+      {item.title ?? item.bulletinId}
+    </a>
+  );
+}
+
 export function OverbookedList({
   items,
   units,
   showDate = false,
 }: {
-  items: OverbookedItem[];
+  items: OverbookedView[];
   units: Map<string, Unit>;
   showDate?: boolean;
 }) {
   // One line per bulletin occurrence and reason, listing the units it did not fit on.
-  const groups = new Map<string, { item: OverbookedItem; units: string[] }>();
+  const groups = new Map<string, { item: OverbookedView; units: string[] }>();
   for (const o of items) {
     const key = `${o.date}|${o.bulletinId}|${o.occurrence}|${o.reason}`;
     const g = groups.get(key) ?? { item: o, units: [] };
@@ -39,7 +49,7 @@ export function OverbookedList({
         {[...groups.values()].map(({ item, units: on }) => (
           <li key={`${item.date}${item.bulletinId}${item.occurrence}${item.reason}`}>
             {showDate && <span class="muted">{item.date} · </span>}
-            <strong>{reasonText(item.reason)}</strong> — {on.join(', ')}
+            <strong>{reasonText(item.reason)}</strong>: <OverbookedBulletin item={item} /> — {on.join(', ')}
             <br />
             <span class="detail" lang="en">
               {item.detail}

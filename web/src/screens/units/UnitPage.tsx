@@ -13,7 +13,7 @@ import type { Alert, Bulletin, Commune, PlanItem, PlayLogEntry, UnitTimeline } f
 import { playingTitle } from '../../data/timeline.js';
 import { ErrorNote } from '../../ui/ErrorNote.js';
 import { LevelBadge, OnlineBadge } from '../../ui/badges.js';
-import { reasonText } from '../../ui/OverbookedList.js';
+import { OverbookedBulletin, reasonText } from '../../ui/OverbookedList.js';
 import { useNow } from '../../ui/use-now.js';
 import { Commands } from './Commands.js';
 import { UnitEdit } from './UnitEdit.js';
@@ -135,7 +135,8 @@ export function UnitPage({ id, commune }: { id: string; commune: Commune }) {
           <ul class="plain">
             {plan.data.overbooked.map((o) => (
               <li key={`${o.bulletinId}${o.occurrence}`}>
-                ⚠ <strong>{reasonText(o.reason)}</strong> <span class="detail">{o.detail}</span>
+                ⚠ <strong>{reasonText(o.reason)}</strong>: <OverbookedBulletin item={o} />{' '}
+                <span class="detail">{o.detail}</span>
               </li>
             ))}
           </ul>
