@@ -495,6 +495,49 @@ export const en: Record<keyof typeof vi, string> = {
   'error.unit-of-other-commune': 'This unit belongs to another commune. Choose units of this commune.',
   'error.not-found': 'The server has no such function (it may not be up to date). Tell the technician.',
   'error.no-plan': 'No plan has been sent to this unit yet.',
+  'error.alert-not-found': 'This alert no longer exists (it may have been cleared). Reload the page.',
+  'error.command-not-found': 'This command of the unit was not found. Reload the page to see the recent commands.',
+  'error.commune-mismatch': "This unit belongs to another commune. Choose the unit's own commune.",
+  'error.emergency-not-found': 'There is no such emergency broadcast. Reload the page.',
+  'error.emergency-over': 'This emergency broadcast is already over: there is nothing to stop.',
+  'error.empty-edit': 'Nothing was changed. Change at least one field, then save.',
+  'error.enrollment-token-not-found': 'This enrollment token no longer exists. Reload the list.',
+  'error.enrollment-token-spent': 'This enrollment token is already used or expired. Create a new one.',
+  'error.invalid-command': 'The command is not valid (see the detail). Correct the value and send it again.',
+  'error.invalid-enrollment-token': 'The enrollment token is wrong, used or expired. Create a new one for the unit.',
+  'error.invalid-range': '"From" must come before "to". Choose the period again.',
+  'error.job-not-found':
+    'The processing of this file is no longer known (the server may have restarted). Upload the file again.',
+  'error.media-not-approved':
+    'Play now sounds only the audio of an approved bulletin of this commune. Submit the bulletin for approval first.',
+  'error.not-editable':
+    'This bulletin cannot be edited in its current state (only a draft or a rejected one can). Reload the page; if needed, withdraw it and write a new one.',
+  'error.not-own-bulletin': 'Only the person who wrote this bulletin, or an administrator, may edit it.',
+  'error.original-not-found':
+    'The server no longer keeps the original file of this audio. The normalized audio can still be played.',
+  'error.password-change-required': 'Your password was set by someone else. Change it first (My account), then go on.',
+  'error.permission-beyond-role':
+    'An API token cannot have a permission its account does not have. Remove that permission and try again.',
+  'error.personal-permission':
+    "This permission is the account holder's own: a token for someone else cannot carry it. Remove it.",
+  'error.range-required': 'Choose a month, a day, or both "from" and "to".',
+  'error.reserved-unit-id': 'This id is reserved for the server. Choose another id for the unit.',
+  'error.route-without-permission':
+    'This function of the server declares no permission, so nobody may use it. Tell the technician.',
+  'error.server-stopping': 'The server is restarting. Wait a minute, then upload the file again.',
+  'error.silent-audio': 'The recording is (nearly) silent. Check the microphone and record it again.',
+  'error.text-required': 'Write the text to read aloud.',
+  'error.text-too-long': 'The text is too long to read aloud at once. Split it into several shorter bulletins.',
+  'error.token-not-found': 'This API token no longer exists. Reload the list.',
+  'error.truncated-audio':
+    'The audio file is cut off (probably copied or downloaded incompletely). Copy it again and upload it.',
+  'error.tts-failed':
+    'The server could not read the text aloud just now. Try again in a few minutes, or choose a built-in espeak-ng voice.',
+  'error.tts-missing': 'The server has no text-to-speech voice (espeak-ng). Ask the technician to install it.',
+  'error.unit-revoked': 'This unit is revoked, so it takes no commands. Enroll the unit again first.',
+  'error.unknown-permission': 'One of the permissions does not exist. Reload the page and choose them again.',
+  'error.unknown-voice': 'There is no such voice. Choose one from the list.',
+  'error.upload-lost': 'The uploaded file was lost while the server restarted. Upload it again.',
   'nav.emergency': 'Emergency',
   'emergency.noCommune': 'Choose a commune first.',
   'emergency.needContent': 'Type the text to read, or choose a recording.',

@@ -494,6 +494,48 @@ export const vi = {
   'error.unit-of-other-commune': 'Cụm loa này thuộc xã khác. Hãy chọn cụm loa của xã này.',
   'error.not-found': 'Máy chủ không có chức năng này (có thể máy chủ chưa được cập nhật). Hãy báo cho kỹ thuật viên.',
   'error.no-plan': 'Chưa có lịch phát nào được gửi tới cụm loa này.',
+  'error.alert-not-found': 'Không còn cảnh báo này (có thể đã được xoá). Tải lại trang.',
+  'error.command-not-found': 'Không tìm thấy lệnh này của cụm loa. Tải lại trang để xem các lệnh gần đây.',
+  'error.commune-mismatch': 'Cụm loa này thuộc xã khác. Hãy chọn đúng xã của cụm loa.',
+  'error.emergency-not-found': 'Không có lượt phát khẩn cấp này. Tải lại trang.',
+  'error.emergency-over': 'Lượt phát khẩn cấp này đã kết thúc, không còn gì để dừng.',
+  'error.empty-edit': 'Chưa có gì thay đổi. Hãy sửa ít nhất một ô rồi lưu.',
+  'error.enrollment-token-not-found': 'Không còn mã đăng ký này. Tải lại danh sách.',
+  'error.enrollment-token-spent': 'Mã đăng ký này đã được dùng hoặc đã hết hạn. Hãy tạo mã mới.',
+  'error.invalid-command': 'Lệnh chưa hợp lệ (xem chi tiết). Sửa giá trị rồi gửi lại.',
+  'error.invalid-enrollment-token': 'Mã đăng ký không đúng, đã được dùng hoặc đã hết hạn. Hãy tạo mã mới cho cụm loa.',
+  'error.invalid-range': 'Thời điểm "từ" phải trước thời điểm "đến". Hãy chọn lại khoảng thời gian.',
+  'error.job-not-found': 'Không còn thông tin xử lý tệp này (có thể máy chủ đã khởi động lại). Hãy tải tệp lên lại.',
+  'error.media-not-approved':
+    'Chỉ phát ngay được âm thanh của bản tin đã được duyệt trong xã này. Hãy gửi duyệt bản tin trước.',
+  'error.not-editable':
+    'Bản tin này không sửa được ở trạng thái hiện tại (chỉ bản nháp hoặc bản bị từ chối mới sửa được). Tải lại trang; nếu cần, rút bản tin rồi soạn bản mới.',
+  'error.not-own-bulletin': 'Chỉ người soạn bản tin này, hoặc quản trị viên, mới được sửa bản tin.',
+  'error.original-not-found': 'Máy chủ không còn giữ tệp gốc của âm thanh này. Bản đã chuẩn hoá vẫn nghe được.',
+  'error.password-change-required':
+    'Mật khẩu của bạn do người khác đặt. Hãy đổi mật khẩu trước (Tài khoản của tôi) rồi làm tiếp.',
+  'error.permission-beyond-role':
+    'Mã truy cập (API token) không thể có quyền mà tài khoản của nó không có. Bỏ quyền đó ra rồi thử lại.',
+  'error.personal-permission':
+    'Quyền này chỉ chính chủ tài khoản được dùng, không gắn được vào mã truy cập cho người khác. Bỏ quyền đó ra.',
+  'error.range-required': 'Hãy chọn một tháng, một ngày, hoặc cả thời điểm "từ" và "đến".',
+  'error.reserved-unit-id': 'Mã này dành riêng cho máy chủ. Hãy chọn mã khác cho cụm loa.',
+  'error.route-without-permission':
+    'Chức năng này của máy chủ chưa được cấu hình quyền nên không ai dùng được. Báo cho kỹ thuật viên.',
+  'error.server-stopping': 'Máy chủ đang khởi động lại. Chờ một phút rồi tải tệp lên lại.',
+  'error.silent-audio': 'Bản ghi gần như không có tiếng. Kiểm tra micrô rồi ghi lại.',
+  'error.text-required': 'Hãy nhập nội dung cần đọc.',
+  'error.text-too-long': 'Văn bản quá dài để đọc một lần. Hãy chia thành nhiều bản tin ngắn hơn.',
+  'error.token-not-found': 'Không còn mã truy cập này. Tải lại danh sách.',
+  'error.truncated-audio':
+    'Tệp âm thanh bị thiếu (có thể sao chép hoặc tải về chưa xong). Hãy chép lại tệp rồi tải lên.',
+  'error.tts-failed':
+    'Máy chủ chưa đọc được văn bản thành tiếng lúc này. Thử lại sau ít phút, hoặc chọn giọng đọc espeak-ng có sẵn.',
+  'error.tts-missing': 'Máy chủ chưa có giọng đọc văn bản (espeak-ng). Báo cho kỹ thuật viên cài đặt.',
+  'error.unit-revoked': 'Cụm loa này đã bị thu hồi nên không nhận lệnh. Hãy đăng ký lại cụm loa trước.',
+  'error.unknown-permission': 'Có quyền không tồn tại. Tải lại trang rồi chọn lại các quyền.',
+  'error.unknown-voice': 'Không có giọng đọc này. Hãy chọn một giọng trong danh sách.',
+  'error.upload-lost': 'Tệp tải lên bị mất khi máy chủ khởi động lại. Hãy tải lên lại.',
   'nav.emergency': 'Phát khẩn cấp',
   'emergency.noCommune': 'Hãy chọn một xã trước.',
   'emergency.needContent': 'Hãy nhập nội dung cần đọc, hoặc chọn một bản ghi âm.',
