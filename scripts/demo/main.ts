@@ -9,6 +9,7 @@ import { formatClock, toZoned, validateWindows, weekdayOf, type WindowSpec } fro
 import { buildApp } from '../../server/src/app.js';
 import { loadConfig } from '../../server/src/config.js';
 import { ApiClient } from '../../server/src/testing/api-client.js';
+import { randomPassword } from '../../server/src/auth/passwords.js';
 import type {} from '../../server/src/auth/auth.plugin.js';
 import type {} from '../../server/src/broker/broker.plugin.js';
 import { BULLETINS, COMMUNE, UNITS, VILLAGES, ZONES } from './commune.js';
@@ -71,7 +72,11 @@ async function main() {
     if (res.status !== 201) throw new Error(`demo account ${username}: ${JSON.stringify(res.body)}`);
     const client = new ApiClient(`http://127.0.0.1:${port}`);
     await client.login(username, res.body.password);
-    logins.set(role, { client, password: res.body.password });
+    // A password the administrator chose must be changed before anything else (issue #4).
+    const own = randomPassword();
+    const changed = await client.post('/api/auth/password', { currentPassword: res.body.password, newPassword: own });
+    if (changed.status !== 204) throw new Error(`demo account ${username}: ${JSON.stringify(changed.body)}`);
+    logins.set(role, { client, password: own });
   }
   const editor = logins.get('editor')!.client;
   const approver = logins.get('approver')!.client;

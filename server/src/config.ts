@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { DEFAULT_TIME_ZONE, isTimeZone } from '@loa/shared';
+import { passwordProblem } from './auth/passwords.js';
 
 export interface Config {
   port: number;
@@ -20,6 +21,8 @@ export interface Config {
    * the server (MQTT_URL at one node) keeps the units' secret hashes and its own there.
    */
   redisUrl: string | undefined;
+  /** The first administrator's password (LOA_ADMIN_PASSWORD), held to the password rules; else random. */
+  adminPassword: string | undefined;
   timeZone: string;
   /** Media chunk size on the shared media topics (DESIGN §3). */
   chunkBytes: number;
@@ -96,6 +99,9 @@ export function loadConfig(env: Env = process.env): Config {
       'MQTT_EXPORT_DIR is for an external Mosquitto; broker nodes (REDIS_URL) read credentials from Redis',
     );
   const logLevel = logLevelVar(env);
+  const adminPassword = env.LOA_ADMIN_PASSWORD || undefined;
+  const weak = adminPassword === undefined ? null : passwordProblem(adminPassword, 'admin');
+  if (weak) throw new ConfigError(`LOA_ADMIN_PASSWORD is refused: ${weak}`);
   return {
     port: intVar(env, 'PORT', 8080, 0, 65535),
     host: env.HOST && env.HOST !== '' ? env.HOST : '0.0.0.0',
@@ -107,6 +113,7 @@ export function loadConfig(env: Env = process.env): Config {
     mqttUsername: env.MQTT_USERNAME || undefined,
     mqttPassword: env.MQTT_PASSWORD || undefined,
     redisUrl,
+    adminPassword,
     timeZone,
     chunkBytes: intVar(env, 'MEDIA_CHUNK_BYTES', 256 * 1024, 1024, 16 * 1024 * 1024),
     wantGatherMs: intVar(env, 'MEDIA_WANT_GATHER_MS', 250, 0, 10_000),

@@ -19,7 +19,8 @@ export function App() {
     loadSession().catch(setError);
   }, []);
 
-  const signedIn = s.state === 'signed-in';
+  // The API refuses everything but changing it to a person with a one-time password (issue #4).
+  const signedIn = s.state === 'signed-in' && !s.me.mustChangePassword;
   useEffect(() => {
     if (!signedIn) {
       stopLive();

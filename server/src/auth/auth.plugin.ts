@@ -47,6 +47,8 @@ declare module 'fastify' {
     permission?: RoutePermission;
     /** How the route ties to a commune, when its URL does not say (scope.ts). */
     scope?: ScopeRule;
+    /** Open to a person who must change their password first (who am I, sign out, change it). */
+    beforePasswordChange?: boolean;
   }
   interface FastifyInstance {
     sessions: {
@@ -92,6 +94,9 @@ export function principalOf(
     permissions: token ? effectivePermissions(row.role, token.permissions) : new Set(ROLE_PERMISSIONS[row.role]),
     via,
     ...(token ? { tokenId: token.id, tokenCreatedBy: token.createdBy ?? null } : {}),
+    // A token acts for a machine account whose password nobody uses; only a person signing in
+    // with a password someone else chose must change it first.
+    ...(!token && row.must_change_password === 1 ? { mustChangePassword: true } : {}),
   };
 }
 
@@ -112,7 +117,7 @@ export default fp(
 
     let firstAdmin: { username: string; password: string } | undefined;
     if (repo.count() === 0) {
-      const password = process.env.LOA_ADMIN_PASSWORD || randomPassword();
+      const password = app.config.adminPassword ?? randomPassword();
       repo.insertUser({ username: 'admin', hash: await hashPassword(password), role: 'admin', communeIds: null });
       firstAdmin = { username: 'admin', password };
     }
@@ -241,6 +246,13 @@ export default fp(
           );
         }
       }
+      if (req.user.mustChangePassword && !config?.beforePasswordChange)
+        return deny(
+          reply,
+          403,
+          'password-change-required',
+          'Your password was set by someone else: change it first (POST /api/auth/password), then go on.',
+        );
       const permission = config?.permission;
       if (!permission) {
         req.log.error({ url: req.routeOptions.url }, 'auth: route declares no permission');

@@ -99,7 +99,10 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post(
     '/api/auth/logout',
-    { config: { permission: 'self', audit: 'auth.logout' }, schema: { response: { 204: Type.Null() } } },
+    {
+      config: { permission: 'self', audit: 'auth.logout', beforePasswordChange: true },
+      schema: { response: { 204: Type.Null() } },
+    },
     async (req, reply) => {
       const token = req.cookies[SESSION_COOKIE];
       if (token) app.sessions.destroy(token);
@@ -111,7 +114,10 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/api/auth/me',
-    { config: { permission: 'self' }, schema: { response: { 200: Type.Object({ user: UserSelf }) } } },
+    {
+      config: { permission: 'self', beforePasswordChange: true },
+      schema: { response: { 200: Type.Object({ user: UserSelf }) } },
+    },
     async (req) => ({ user: self(req.user!) }),
   );
 
@@ -119,7 +125,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/api/auth/password',
     {
-      config: { permission: 'self', audit: 'auth.password-change' },
+      config: { permission: 'self', audit: 'auth.password-change', beforePasswordChange: true },
       schema: {
         body: Type.Object(
           {

@@ -71,6 +71,8 @@ export interface Principal {
   tokenId?: number;
   /** Who made the token (an administrator may make one for another account). */
   tokenCreatedBy?: number | null;
+  /** Signed in with a password someone else chose: nothing but changing it until then. */
+  mustChangePassword?: boolean;
 }
 
 export function can(who: Principal | null | undefined, permission: RoutePermission): boolean {

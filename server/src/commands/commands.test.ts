@@ -160,14 +160,7 @@ describe('POST /api/units/:id/commands', () => {
   }, 15_000);
 
   it('is refused to an account without units:command', async () => {
-    const made = await server.admin.post('/api/users', {
-      username: 'viewer1',
-      role: 'viewer',
-      password: 'Xem-thoi-2026!',
-    });
-    expect(made.status).toBe(201);
-    const viewer = new ApiClient(server.base);
-    await viewer.login('viewer1', 'Xem-thoi-2026!');
+    const viewer = await server.userClient('viewer');
     const res = await viewer.post<{ error: string }>(`/api/units/${unit.id}/commands`, { type: 'reboot' });
     expect(res.status).toBe(403);
     expect((await viewer.get(`/api/units/${unit.id}/commands`)).status).toBe(200);

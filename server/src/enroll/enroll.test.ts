@@ -139,14 +139,9 @@ describe('enrollment tokens', () => {
     expect(bad.status).toBe(400);
     expect(bad.body).toMatchObject({ error: 'unknown-commune', field: 'communeId' });
     expect((await anonymous.post('/api/enrollment-tokens', { name: 'x' })).status).toBe(401);
-    const user = await server.admin.post('/api/users', {
-      username: 'bien-tap',
-      role: 'editor',
-      password: 'Soan-thao-2026!',
-    });
-    expect(user.status, JSON.stringify(user.body)).toBe(201);
-    const editor = new ApiClient(server.base);
-    await editor.login('bien-tap', 'Soan-thao-2026!');
-    expect((await editor.post('/api/enrollment-tokens', { name: 'x' })).status).toBe(403);
+    const editor = await server.userClient('editor');
+    const refused = await editor.post<{ error: string }>('/api/enrollment-tokens', { name: 'x' });
+    expect(refused.status).toBe(403);
+    expect(refused.body.error).toBe('forbidden');
   });
 });

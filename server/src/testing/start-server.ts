@@ -1,7 +1,8 @@
 // Starts the real server in this process on free ports (HTTP and the embedded MQTT broker), with a
 // temporary data dir: the same buildApp that main.ts boots. `admin` is signed in as the first
 // administrator; `userClient(role)` makes and signs in a new account of any role, as the approval
-// rules need two people (an editor writes, an approver approves).
+// rules need two people (an editor writes, an approver approves), and changes the password the
+// administrator chose, as its person would at first sign-in (until then the API refuses them).
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -73,16 +74,19 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
     admin,
     async userClient(role, opts = {}) {
       const username = opts.username ?? `${role}-${++serial}`;
-      const password = `Test-${randomBytes(12).toString('base64url')}`;
+      const first = `Test-${randomBytes(12).toString('base64url')}`;
       const res = await admin.post<{ user: { id: number } }>('/api/users', {
         username,
         role,
-        password,
+        password: first,
         communeIds: opts.communeIds ?? null,
       });
       if (res.status !== 201) throw new Error(`cannot create ${role} ${username}: ${JSON.stringify(res.body)}`);
+      const password = `Own-${randomBytes(12).toString('base64url')}`;
       const user = new TestUser(base, res.body.user.id, username, password, role);
-      await user.login(username, password);
+      await user.login(username, first);
+      const changed = await user.post('/api/auth/password', { currentPassword: first, newPassword: password });
+      if (changed.status !== 204) throw new Error(`cannot set ${username}'s password: ${JSON.stringify(changed.body)}`);
       return user;
     },
     async close() {
