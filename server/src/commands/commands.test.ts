@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommandBody, decoder, topics } from '@loa/shared';
 import { openEnvelope, keyIdOf, publicKeyFromPem } from '@loa/shared/envelope';
 import { startServer, type TestServer } from '../testing/start-server.js';
-import { ApiClient } from '../testing/api-client.js';
+import type { ApiClient } from '../testing/api-client.js';
 import { waitFor } from '../testing/wait.js';
 import type { HubEvents } from '../hub.js';
 
