@@ -49,6 +49,34 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     reply.setCookie(CSRF_COOKIE, s.csrf, { ...common, httpOnly: false });
   }
 
+  /**
+   * Brute force (issue #4): every password check — signing in, or the current password when
+   * changing it (a stolen session must not guess the password) — counts against the address and
+   * the account; repeated failures lock the account.
+   */
+  function checkGuard(username: string, req: FastifyRequest, reply: FastifyReply) {
+    const verdict = guard.check(username, req.ip);
+    if (verdict.ok) return;
+    const minutes = Math.max(1, Math.ceil(verdict.retryAfterMs / 60_000));
+    reply.header('retry-after', String(Math.ceil(verdict.retryAfterMs / 1000)));
+    throw verdict.reason === 'locked'
+      ? new HttpError(
+          429,
+          'account-locked',
+          `Too many wrong passwords for this account: it is locked for ${minutes} more minute(s). Wait, or ask an administrator to reset the password.`,
+        )
+      : new HttpError(
+          429,
+          'too-many-attempts',
+          `Too many password attempts from this address. Wait ${minutes} minute(s).`,
+        );
+  }
+  function failed(username: string, req: FastifyRequest) {
+    if (!guard.fail(username)) return;
+    app.log.warn({ username, ip: req.ip }, 'auth: account locked after repeated failures');
+    app.audit.record({ action: 'auth.locked', who: null, subject: username, ip: req.ip, detail: { username } });
+  }
+
   app.post(
     '/api/auth/login',
     {
@@ -63,29 +91,11 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req, reply) => {
       const { username, password } = req.body;
-      const verdict = guard.check(username, req.ip);
-      if (!verdict.ok) {
-        const minutes = Math.max(1, Math.ceil(verdict.retryAfterMs / 60_000));
-        reply.header('retry-after', String(Math.ceil(verdict.retryAfterMs / 1000)));
-        throw verdict.reason === 'locked'
-          ? new HttpError(
-              429,
-              'account-locked',
-              `Too many wrong passwords for this account: it is locked for ${minutes} more minute(s). Wait, or ask an administrator to reset the password.`,
-            )
-          : new HttpError(
-              429,
-              'too-many-attempts',
-              `Too many sign-in attempts from this address. Wait ${minutes} minute(s).`,
-            );
-      }
+      checkGuard(username, req, reply);
       const row = repo.byName(username);
       const ok = await verifyPassword(password, row?.password_hash ?? DUMMY_HASH);
       if (!row || !ok) {
-        if (guard.fail(username)) {
-          app.log.warn({ username, ip: req.ip }, 'auth: account locked after repeated failures');
-          app.audit.record({ action: 'auth.locked', who: null, subject: username, ip: req.ip, detail: { username } });
-        }
+        failed(username, req);
         throw new HttpError(401, 'bad-credentials', 'Wrong user name or password. Check both and try again.');
       }
       guard.succeed(username);
@@ -142,8 +152,13 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       if (who.via !== 'session')
         throw new HttpError(403, 'forbidden', 'An API token cannot change a password; sign in as the person.');
       const row = repo.byId(who.id);
-      if (!row || !(await verifyPassword(req.body.currentPassword, row.password_hash)))
+      if (!row) throw new HttpError(401, 'unauthenticated', 'Sign in first: your account is gone.');
+      checkGuard(row.username, req, reply);
+      if (!(await verifyPassword(req.body.currentPassword, row.password_hash))) {
+        failed(row.username, req);
         throw new HttpError(400, 'wrong-password', 'Your current password is not right.', 'currentPassword');
+      }
+      guard.succeed(row.username);
       const problem = passwordProblem(req.body.newPassword, row.username);
       if (problem) throw new HttpError(400, 'weak-password', problem, 'newPassword');
       repo.setPassword(row.id, await hashPassword(req.body.newPassword), false);

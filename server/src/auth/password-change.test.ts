@@ -10,7 +10,11 @@ import { startServer, type TestServer } from '../testing/start-server.js';
 describe('a password someone else chose', () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startServer({ LOA_ADMIN_PASSWORD: 'Một câu đủ dài cho quản trị 2026' });
+    server = await startServer({
+      LOA_ADMIN_PASSWORD: 'Một câu đủ dài cho quản trị 2026',
+      LOGIN_MAX_FAILURES: '3',
+      LOGIN_LOCKOUT_SECONDS: '600',
+    });
   });
   afterAll(async () => server?.close());
 
@@ -66,6 +70,32 @@ describe('a password someone else chose', () => {
       newPassword: 'Trâu ơi ta bảo trâu này',
     });
     expect((await person.get('/api/bulletins')).status).toBe(200);
+  });
+
+  it('counts a wrong current password like a wrong sign-in: a stolen session cannot guess it', async () => {
+    const user = await server.userClient('editor');
+    const change = (currentPassword: string) =>
+      user.post<{ error: string }>('/api/auth/password', { currentPassword, newPassword: 'Gió đưa cành trúc la đà' });
+    for (let i = 0; i < 3; i++) expect((await change(`doan-${i}`)).body.error).toBe('wrong-password');
+    // Locked: even the right one is refused now, here and at the sign-in form.
+    const locked = await change(user.password);
+    expect(locked.status).toBe(429);
+    expect(locked.body.error).toBe('account-locked');
+    const signIn = await new ApiClient(server.base).post<{ error: string }>('/api/auth/login', {
+      username: user.username,
+      password: user.password,
+    });
+    expect(signIn.body.error).toBe('account-locked');
+    const audit = await server.admin.get<{ entries: Array<{ subject: string }> }>('/api/audit?action=auth.locked');
+    expect(audit.body.entries.map((e) => e.subject)).toContain(user.username);
+    // A right one before the lock starts the count afresh.
+    const other = await server.userClient('editor');
+    const tryIt = (currentPassword: string, newPassword: string) =>
+      other.post<{ error: string }>('/api/auth/password', { currentPassword, newPassword });
+    for (let i = 0; i < 2; i++) expect((await tryIt('sai', 'x')).body.error).toBe('wrong-password');
+    expect((await tryIt(other.password, 'Bầu ơi thương lấy bí cùng')).status).toBe(204);
+    for (let i = 0; i < 2; i++) expect((await tryIt('sai', 'x')).body.error).toBe('wrong-password');
+    expect((await tryIt('Bầu ơi thương lấy bí cùng', 'Tuy rằng khác giống nhưng chung một giàn')).status).toBe(204);
   });
 
   it('does not stop an API token of a machine account, whose password nobody uses', async () => {
