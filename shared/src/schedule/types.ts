@@ -83,12 +83,16 @@ export interface PlannerInput {
 /** A window of one day as instants, named by the id of the spec it comes from. */
 export type PlannedWindow = PlanWindow & { id: string };
 
+/**
+ * Units planned alike share one frozen copy of their windows and items (planner.ts: thousands of
+ * units per group would otherwise mean millions of copies); copy before changing anything.
+ */
 export interface UnitDayPlan {
   unitId: string;
   date: string;
-  windows: PlannedWindow[];
+  windows: readonly Readonly<PlannedWindow>[];
   /** Sorted by startAt, never overlapping. Ids are `${bulletinId}@${date}#${occurrence}`. */
-  items: PlanItem[];
+  items: readonly Readonly<PlanItem>[];
 }
 
 export type OverbookedReason =

@@ -19,7 +19,7 @@
 // Repeats of a pinned time are pinned too: exactly `gapSeconds` after the previous one ends.
 import type { Level, MediaRef, PlanItem } from '../protocol/messages.js';
 import { formatClock, type ZonedParts } from '../time/zoned.js';
-import { Timeline } from './timeline.js';
+import { sortSmall, Timeline } from './timeline.js';
 import type { OverbookedItem, PlannerBulletin } from './types.js';
 import { findWindow, type DayWindow } from './windows.js';
 
@@ -129,7 +129,8 @@ export function planUnitDay(ctx: UnitDayContext): UnitDayResult {
       }
     }
   }
-  pinned.sort(
+  sortSmall(
+    pinned,
     (x, y) =>
       (x.b.rank === 0 ? 0 : 1) - (y.b.rank === 0 ? 0 : 1) ||
       x.b.src.approvedAt - y.b.src.approvedAt ||
@@ -162,7 +163,7 @@ export function planUnitDay(ctx: UnitDayContext): UnitDayResult {
 
   // 2. Packed occurrences, by level then approval order.
   const packed = ctx.bulletins.filter((b) => !b.pinned);
-  packed.sort((x, y) => x.rank - y.rank || x.src.approvedAt - y.src.approvedAt || cmp(x.src.id, y.src.id));
+  sortSmall(packed, (x, y) => x.rank - y.rank || x.src.approvedAt - y.src.approvedAt || cmp(x.src.id, y.src.id));
   for (const b of packed) {
     const ids = b.windowIds;
     const targets = ids ? windows.filter((w) => w.ids.some((id) => ids.has(id))) : windows;
@@ -212,8 +213,8 @@ export function planUnitDay(ctx: UnitDayContext): UnitDayResult {
     }
   }
 
-  items.sort((x, y) => x.startAt - y.startAt);
-  overbooked.sort((x, y) => cmp(x.bulletinId, y.bulletinId) || x.occurrence - y.occurrence);
+  sortSmall(items, (x, y) => x.startAt - y.startAt);
+  sortSmall(overbooked, (x, y) => cmp(x.bulletinId, y.bulletinId) || x.occurrence - y.occurrence);
   return { windows, items, overbooked };
 }
 
