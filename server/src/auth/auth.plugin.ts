@@ -30,6 +30,8 @@ export interface RouteEntry {
   url: string;
   permission: RoutePermission | undefined;
   public: boolean;
+  /** 'province' when only principals over every commune may use it (scope.ts). */
+  scope: ScopeRule | undefined;
 }
 
 declare module 'fastify' {
@@ -177,9 +179,15 @@ export default fp(
     app.decorate('routeTable', routeTable);
     app.addHook('onRoute', (route) => {
       const methods = Array.isArray(route.method) ? route.method : [route.method];
-      const config = (route.config ?? {}) as { permission?: RoutePermission; public?: boolean };
+      const config = (route.config ?? {}) as { permission?: RoutePermission; public?: boolean; scope?: ScopeRule };
       for (const method of methods) {
-        routeTable.push({ method, url: route.url, permission: config.permission, public: config.public === true });
+        routeTable.push({
+          method,
+          url: route.url,
+          permission: config.permission,
+          public: config.public === true,
+          scope: config.scope,
+        });
       }
       if (route.url.startsWith('/api/') && !config.permission && !config.public)
         log.error({ url: route.url }, 'auth: route declares no permission; it will refuse every request');
@@ -271,6 +279,14 @@ export default fp(
           `Your account (${req.user.role}${req.user.via === 'token' ? ', API token' : ''}) may not do this: it needs the ${permission} permission. Ask an administrator.`,
         );
       }
+      // Before the body is read, like the permission: a refusal never depends on what was sent.
+      if (config?.scope === 'province' && req.user.communeIds !== null)
+        return deny(
+          reply,
+          403,
+          'forbidden',
+          'Only an account over every commune may do this. Ask a province administrator.',
+        );
     });
 
     app.addHook('preHandler', scopeGuard(communeOf));
