@@ -4,6 +4,7 @@ import { api, type ApiError } from '../lib/api.js';
 import { onLive, type LiveMessage } from '../lib/live.js';
 import { createStore, useStore } from '../lib/store.js';
 import type { TelemetryMessage, Unit } from '../lib/types.js';
+import { applyChange, HeardLog, withChanges, type UnitChange } from './unit-changes.js';
 
 interface UnitsState {
   byId: ReadonlyMap<string, Unit>;
@@ -13,61 +14,69 @@ interface UnitsState {
 
 export const unitsStore = createStore<UnitsState>({ byId: new Map(), loaded: false });
 
+/** What the feed said lately: a list read now gets what it lacks of it (HeardLog says why 2 s). */
+const heard = new HeardLog(2000);
+
 let started = false;
 let loading: Promise<void> | undefined;
-let pending = new Map<string, Unit>();
+let pending: UnitChange[] = [];
 let flushTimer: ReturnType<typeof setTimeout> | undefined;
 
 export function reloadUnits(): Promise<void> {
-  loading ??= api
+  if (loading) return loading;
+  const since = heard.startRead(Date.now());
+  loading = api
     .get<{ units: Unit[] }>('/api/units')
     .then(
       ({ units }) => {
-        pending.clear();
-        unitsStore.set({ byId: new Map(units.map((u) => [u.id, u])), loaded: true });
+        // The list replaces what is on screen, with the changes that arrived meanwhile and that
+        // it does not hold yet; the batch waiting to be shown is among those.
+        const byId = withChanges(units, heard.since(since));
+        pending = [];
+        unitsStore.set({ byId, loaded: true });
       },
       (error: ApiError) => unitsStore.update((s) => ({ ...s, error, loaded: true })),
     )
-    .finally(() => (loading = undefined));
+    .finally(() => {
+      loading = undefined;
+      heard.endRead();
+    });
   return loading;
 }
 
 /** Applies changes in batches: thousands of units reporting at once re-render the table once. */
-function change(id: string, fn: (u: Unit) => Unit) {
-  const current = pending.get(id) ?? unitsStore.get().byId.get(id);
-  if (!current) {
-    // A unit created since the list was read (or by someone else): read the list again.
+function change(c: UnitChange) {
+  heard.add(c, Date.now());
+  if (!unitsStore.get().byId.has(c.unitId)) {
+    // A unit created since the list was read (or by someone else): read the list again; the
+    // change is applied to it if the list does not hold it yet.
     void reloadUnits();
     return;
   }
-  pending.set(id, fn(current));
+  pending.push(c);
   flushTimer ??= setTimeout(() => {
     flushTimer = undefined;
     const byId = new Map(unitsStore.get().byId);
-    for (const [k, v] of pending) byId.set(k, v);
-    pending = new Map();
+    for (const p of pending) {
+      const u = byId.get(p.unitId);
+      if (u) byId.set(p.unitId, applyChange(u, p));
+    }
+    pending = [];
     unitsStore.update((s) => ({ ...s, byId }));
   }, 100);
 }
 
-function onStatus(msg: LiveMessage) {
-  const at = msg.at as number;
-  change(msg.unitId as string, (u) => ({ ...u, online: msg.online as boolean, statusSince: at, lastSeen: at }));
-}
-
-function onTelemetry(msg: LiveMessage) {
-  const sample = msg.sample as TelemetryMessage;
-  change(msg.unitId as string, (u) => ({
-    ...u,
-    telemetry: sample,
-    lastSeen: msg.at as number,
-    reportedPlanVersion: sample.planVersion ?? u.reportedPlanVersion,
-  }));
-}
-
-function onPlan(msg: LiveMessage) {
-  change(msg.unitId as string, (u) => ({ ...u, publishedPlanVersion: msg.version as number }));
-}
+const onStatus = (msg: LiveMessage) =>
+  change({ kind: 'status', unitId: msg.unitId as string, online: msg.online as boolean, at: msg.at as number });
+const onTelemetry = (msg: LiveMessage) =>
+  change({
+    kind: 'telemetry',
+    unitId: msg.unitId as string,
+    sample: msg.sample as TelemetryMessage,
+    at: msg.at as number,
+  });
+const onPlan = (msg: LiveMessage) =>
+  change({ kind: 'plan', unitId: msg.unitId as string, version: msg.version as number });
 
 /** Starts keeping the units current (idempotent); called by the screens that show units. */
 export function useUnits(): UnitsState {
@@ -84,7 +93,8 @@ export function useUnits(): UnitsState {
 
 /** Forgets everything (signing out): the next person must not see the last one's units. */
 export function resetUnits() {
-  pending.clear();
+  pending = [];
+  heard.clear();
   unitsStore.set({ byId: new Map(), loaded: false });
   if (started) void reloadUnits();
 }
