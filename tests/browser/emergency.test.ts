@@ -100,6 +100,24 @@ describe('the emergency screen', () => {
     expect(stop?.args).toEqual({ emergencyId: commands[0]!.args.emergencyId });
   });
 
+  it('offers live speech as the content, opening the live screen at the emergency level', async () => {
+    await page.goto(`${world.server.base}/#/emergency`);
+    await page.getByRole('radiogroup', { name: 'Nội dung' }).getByLabel('Nói trực tiếp').check();
+    // Repeats, validity and the confirm step are the recorded content's: live has its own screen.
+    expect(await page.getByRole('button', { name: 'PHÁT KHẨN CẤP' }).count()).toBe(0);
+    await page.getByRole('link', { name: 'Mở phát trực tiếp khẩn cấp' }).click();
+    await page.getByRole('heading', { name: 'Phát trực tiếp', level: 1 }).waitFor();
+    expect(page.url()).toMatch(/#\/live\?level=emergency$/);
+    expect(await page.getByLabel('Phát trực tiếp khẩn cấp').isChecked()).toBe(true);
+    // Opened from the menu, the live screen starts at the ordinary level.
+    const nav = page.getByRole('navigation', { name: 'Mục chính' });
+    await nav.getByRole('link', { name: 'Tổng quan' }).click();
+    await nav.getByRole('link', { name: 'Phát trực tiếp' }).click();
+    await page.getByRole('heading', { name: 'Phát trực tiếp', level: 1 }).waitFor();
+    expect(await page.getByLabel('Phát trực tiếp khẩn cấp').isChecked()).toBe(false);
+    expect(emergencies().n).toBe(1);
+  });
+
   it('is not offered to a viewer, and the server refuses one sent from the page anyway', async () => {
     await signOut(page);
     await signIn(page, world.server.base, world.accounts.viewer);

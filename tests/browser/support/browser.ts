@@ -15,7 +15,16 @@ export interface Browser {
 }
 
 export async function openBrowser(
-  opts: { width?: number; height?: number; microphone?: boolean } = {},
+  opts: {
+    width?: number;
+    height?: number;
+    microphone?: boolean;
+    /**
+     * Host names that lead to this machine, so a page can be opened at an address the browser does
+     * not trust as it trusts localhost: plain http there is an insecure context, as on a LAN address.
+     */
+    hosts?: string[];
+  } = {},
 ): Promise<Browser> {
   const profile = mkdtempSync(join(tmpdir(), 'loa-chromium-'));
   const args = [
@@ -30,6 +39,7 @@ export async function openBrowser(
   ];
   // A fake microphone (a beeping source) that needs no permission prompt: MediaRecorder gets real audio.
   if (opts.microphone) args.push('--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream');
+  if (opts.hosts?.length) args.push(`--host-resolver-rules=${opts.hosts.map((h) => `MAP ${h} 127.0.0.1`).join(',')}`);
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,

@@ -209,6 +209,8 @@ export const en: Record<keyof typeof vi, string> = {
   'recorder.unsupported': 'This browser cannot record. Record on a phone and upload the file.',
   'recorder.denied': 'The browser does not allow the microphone. Allow it for this page and try again.',
   'recorder.noMicrophone': 'No microphone found. Plug one in, or upload a file.',
+  'recorder.insecure':
+    'The browser lets a page record from the microphone only when it is opened over https. Ask the technician to turn on https for the server (TLS_CERT and TLS_KEY), or record on a phone and upload the file.',
 
   'upload.sending': 'Uploading',
   'upload.processing': 'The server is processing the audio',
@@ -548,6 +550,10 @@ export const en: Record<keyof typeof vi, string> = {
   'emergency.mode.tts': 'Read a text',
   'emergency.mode.stored': 'Stored recording',
   'emergency.mode.upload': 'Upload a file',
+  'emergency.mode.live': 'Speak live',
+  'emergency.liveNote':
+    'Speak into the microphone and the units play it at once at the emergency level: outside the windows too, ahead of every bulletin. Choose the targets and the volume on the live screen.',
+  'emergency.openLive': 'Open the emergency live broadcast',
   'emergency.text': 'Text to read aloud',
   'emergency.storedMedia': 'Choose a recording',
   'emergency.targets': 'Air on',
@@ -605,7 +611,7 @@ export const en: Record<keyof typeof vi, string> = {
   'live.stopped': 'Stopped at {time}, after {duration}. The microphone is off.',
   'live.error.unsupported': 'This browser cannot broadcast live; use a recent Chrome, Edge or Firefox.',
   'live.error.insecure':
-    'The browser allows the microphone only on a page opened over https. Ask a technician to set up https on the server.',
+    'The browser allows the microphone only on a page opened over https. Ask a technician to turn on https for the server (TLS_CERT and TLS_KEY).',
   'live.error.denied': 'The browser may not use the microphone: allow it in the site settings, then try again.',
   'live.error.absent': 'No microphone found: plug one in (or a headset with one), then try again.',
   'live.error.busy': 'Another application (a call, a recorder) is using the microphone: close it, then try again.',

@@ -208,6 +208,8 @@ export const vi = {
   'recorder.unsupported': 'Trình duyệt này không ghi âm được. Hãy ghi bằng điện thoại rồi tải tệp lên.',
   'recorder.denied': 'Trình duyệt không cho dùng micrô. Hãy cho phép dùng micrô cho trang này rồi thử lại.',
   'recorder.noMicrophone': 'Không tìm thấy micrô. Hãy cắm micrô hoặc tải tệp lên.',
+  'recorder.insecure':
+    'Trình duyệt chỉ cho ghi âm bằng micrô khi trang được mở qua https. Hãy nhờ kỹ thuật viên bật https cho máy chủ (TLS_CERT và TLS_KEY), hoặc ghi âm bằng điện thoại rồi tải tệp lên.',
 
   'upload.sending': 'Đang tải lên',
   'upload.processing': 'Máy chủ đang xử lý âm thanh',
@@ -546,6 +548,10 @@ export const vi = {
   'emergency.mode.tts': 'Đọc văn bản',
   'emergency.mode.stored': 'Bản ghi đã có',
   'emergency.mode.upload': 'Tải tệp lên',
+  'emergency.mode.live': 'Nói trực tiếp',
+  'emergency.liveNote':
+    'Nói qua micrô, phát ngay tới các cụm loa ở mức khẩn cấp: cả ngoài khung giờ phát, chen trước mọi bản tin. Chọn nơi phát và âm lượng ở màn hình phát trực tiếp.',
+  'emergency.openLive': 'Mở phát trực tiếp khẩn cấp',
   'emergency.text': 'Văn bản cần đọc',
   'emergency.storedMedia': 'Chọn bản ghi',
   'emergency.targets': 'Phát tới',
@@ -603,7 +609,7 @@ export const vi = {
   'live.stopped': 'Đã dừng phát lúc {time}, sau {duration}. Micrô đã được tắt.',
   'live.error.unsupported': 'Trình duyệt này không phát trực tiếp được; dùng Chrome, Edge hoặc Firefox bản mới.',
   'live.error.insecure':
-    'Trình duyệt chỉ cho dùng micro khi trang được mở qua https. Hãy nhờ kỹ thuật viên cài https cho máy chủ.',
+    'Trình duyệt chỉ cho dùng micro khi trang được mở qua https. Hãy nhờ kỹ thuật viên bật https cho máy chủ (TLS_CERT và TLS_KEY).',
   'live.error.denied': 'Trình duyệt không được dùng micro: cho phép micro trong cài đặt trang rồi thử lại.',
   'live.error.absent': 'Không tìm thấy micro: cắm micro (hoặc tai nghe có micro) vào máy rồi thử lại.',
   'live.error.busy': 'Micro đang được ứng dụng khác dùng (cuộc gọi, ghi âm): tắt ứng dụng đó rồi thử lại.',

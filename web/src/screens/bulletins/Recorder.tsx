@@ -31,6 +31,10 @@ export function Recorder({ onRecorded }: { onRecorded: (blob: Blob, name: string
     return () => clearInterval(timer);
   }, [state]);
 
+  // Browsers lend the microphone only to pages opened over https (or on this very machine): on
+  // http://192.168.x.x there is no navigator.mediaDevices at all, which is the address's fault,
+  // not the browser's. Said first, so the operator is not sent to look for another browser.
+  if (!window.isSecureContext) return <p class="note">{t('recorder.insecure')}</p>;
   if (typeof MediaRecorder === 'undefined' || !navigator.mediaDevices?.getUserMedia)
     return <p class="note">{t('recorder.unsupported')}</p>;
 

@@ -1,11 +1,13 @@
-// Phát khẩn cấp (issue #8, DESIGN §5 rule 4): content (text read aloud, a stored media, or an
-// upload), targets, repeat, volume, validity; one big button that only arms a confirm step, so a
-// stray click cannot wake a commune. What each unit answered shows as it arrives.
+// Phát khẩn cấp (issue #8, DESIGN §5 rule 4): content (text read aloud, a stored media, an upload
+// or recording, or live speech), targets, repeat, volume, validity; one big button that only arms a
+// confirm step, so a stray click cannot wake a commune. What each unit answered shows as it arrives.
+// Live speech is the live screen's work: the choice opens it with the emergency level ticked.
 import { useState } from 'preact/hooks';
 import { t } from '../../i18n/index.js';
 import { api, query } from '../../lib/api.js';
 import { can } from '../../lib/session.js';
-import { clock, duration } from '../../lib/format.js';
+import { duration } from '../../lib/format.js';
+import { href } from '../../lib/router.js';
 import { useApi, useLiveReload } from '../../lib/use-api.js';
 import type { Media, Zone } from '../../lib/types.js';
 import { useCommune } from '../../data/communes.js';
@@ -13,24 +15,9 @@ import { useUnits } from '../../data/units.js';
 import { UserError } from '../../lib/errors.js';
 import { ErrorNote } from '../../ui/ErrorNote.js';
 import { useAction } from '../../ui/use-action.js';
-import { useNow } from '../../ui/use-now.js';
 import { AudioSource } from '../bulletins/AudioSource.js';
+import { EmergencyResult, type EmergencyView } from './Result.js';
 import './emergency.css';
-
-interface EmergencyView {
-  id: string;
-  title: string | null;
-  sha256: string;
-  durationMs: number;
-  repeat: number;
-  volume: number;
-  createdAt: number;
-  validUntil: number;
-  stoppedAt: number | null;
-  units: { unitId: string; state: 'pending' | 'acked' | 'failed' | 'expired'; error?: string }[];
-}
-
-const STATE_CLASS = { pending: 'warn', acked: 'ok', failed: 'bad', expired: 'bad' } as const;
 
 export default function EmergencyScreen() {
   const commune = useCommune();
@@ -38,7 +25,7 @@ export default function EmergencyScreen() {
   const stored = useApi<{ media: Media[] }>('/api/media');
   const { byId } = useUnits();
   const units = [...byId.values()].filter((u) => u.communeId === commune?.id);
-  const [mode, setMode] = useState<'tts' | 'stored' | 'upload'>('tts');
+  const [mode, setMode] = useState<'tts' | 'stored' | 'upload' | 'live'>('tts');
   const [text, setText] = useState('');
   const [storedSha, setStoredSha] = useState('');
   const [uploaded, setUploaded] = useState<Media | null>(null);
@@ -54,8 +41,6 @@ export default function EmergencyScreen() {
   const [sent, setSent] = useState<EmergencyView | null>(null);
   const { busy, error, run, setError } = useAction();
   const view = useApi<EmergencyView>(sent ? `/api/emergency/${sent.id}` : null);
-  const stopping = useAction();
-  const now = useNow(1000);
   useLiveReload(['command-ack'], view.reload);
 
   if (!commune) return <p class="muted">{t('emergency.noCommune')}</p>;
@@ -97,7 +82,14 @@ export default function EmergencyScreen() {
       <fieldset class="stack" data-field="content" tabIndex={-1}>
         <legend>{t('emergency.content')}</legend>
         <div class="segmented" role="radiogroup" aria-label={t('emergency.content')}>
-          {(['tts', 'stored', ...(can('media:upload') ? (['upload'] as const) : [])] as const).map((m) => (
+          {(
+            [
+              'tts',
+              'stored',
+              ...(can('media:upload') ? (['upload'] as const) : []),
+              ...(can('live') ? (['live'] as const) : []),
+            ] as const
+          ).map((m) => (
             <label key={m}>
               <input type="radio" name="content-mode" checked={mode === m} onChange={() => setMode(m)} />
               {t(`emergency.mode.${m}`)}
@@ -134,164 +126,131 @@ export default function EmergencyScreen() {
           </label>
         )}
         {mode === 'upload' && <AudioSource media={uploaded} onMedia={setUploaded} onBusy={setUploadBusy} />}
-      </fieldset>
-      <fieldset data-field="targets" tabIndex={-1}>
-        <legend>{t('emergency.targets')}</legend>
-        <label class="inline">
-          <input
-            type="checkbox"
-            name="whole"
-            checked={whole}
-            onChange={(e) => setWhole((e.target as HTMLInputElement).checked)}
-          />
-          {t('bulletin.wholeCommune')}
-        </label>
-        {!whole && (
-          <div class="checks" role="group" aria-label={t('emergency.targets')}>
-            {(zones.data?.zones ?? []).map((z) => (
-              <label key={z.id} class="inline">
-                <input
-                  type="checkbox"
-                  name="zoneIds"
-                  value={z.id}
-                  checked={zoneIds.includes(z.id)}
-                  onChange={() => toggle(zoneIds, setZoneIds, z.id)}
-                />
-                {z.name}
-              </label>
-            ))}
-            {units.map((u) => (
-              <label key={u.id} class="inline">
-                <input
-                  type="checkbox"
-                  name="unitIds"
-                  value={u.id}
-                  checked={unitIds.includes(u.id)}
-                  onChange={() => toggle(unitIds, setUnitIds, u.id)}
-                />
-                {u.name}
-              </label>
-            ))}
-          </div>
+        {mode === 'live' && (
+          <>
+            <p>{t('emergency.liveNote')}</p>
+            <a class="button danger emergency-button" href={`${href('live')}?level=emergency`}>
+              {t('emergency.openLive')}
+            </a>
+          </>
         )}
       </fieldset>
-      <div class="row">
-        <label data-field="repeat">
-          {t('emergency.repeat')}
-          <input
-            type="number"
-            name="repeat"
-            class="narrow"
-            min={1}
-            max={10}
-            value={repeat}
-            onInput={(e) => setRepeat(Number((e.target as HTMLInputElement).value))}
-          />
-        </label>
-        <label data-field="volume">
-          {t('emergency.volume')}: <output>{volume}</output>
-          <input
-            type="range"
-            name="volume"
-            min={0}
-            max={100}
-            value={volume}
-            onInput={(e) => setVolume(Number((e.target as HTMLInputElement).value))}
-          />
-        </label>
-        <label data-field="validSeconds">
-          {t('emergency.validMinutes')}
-          <input
-            type="number"
-            name="validMinutes"
-            class="narrow"
-            min={1}
-            max={60}
-            value={minutes}
-            onInput={(e) => setMinutes(Number((e.target as HTMLInputElement).value))}
-          />
-        </label>
-      </div>
-      <ErrorNote error={error} />
-      {!armed ? (
-        <button type="button" class="danger emergency-button" disabled={busy || uploadBusy} onClick={arm}>
-          {t('emergency.button')}
-        </button>
-      ) : (
-        <section class="card warn stack" role="alertdialog" aria-labelledby="emergency-confirm">
-          <h2 id="emergency-confirm">{t('emergency.confirmTitle')}</h2>
-          <p>
-            {t('emergency.confirmText', {
-              targets: whole ? t('bulletin.wholeCommune') : String(zoneIds.length + unitIds.length),
-              repeat,
-              volume,
-            })}
-          </p>
-          <label class="inline">
-            <input
-              type="checkbox"
-              name="sure"
-              checked={sure}
-              onChange={(e) => setSure((e.target as HTMLInputElement).checked)}
-            />
-            {t('emergency.sure')}
-          </label>
+      {mode !== 'live' && (
+        <>
+          <fieldset data-field="targets" tabIndex={-1}>
+            <legend>{t('emergency.targets')}</legend>
+            <label class="inline">
+              <input
+                type="checkbox"
+                name="whole"
+                checked={whole}
+                onChange={(e) => setWhole((e.target as HTMLInputElement).checked)}
+              />
+              {t('bulletin.wholeCommune')}
+            </label>
+            {!whole && (
+              <div class="checks" role="group" aria-label={t('emergency.targets')}>
+                {(zones.data?.zones ?? []).map((z) => (
+                  <label key={z.id} class="inline">
+                    <input
+                      type="checkbox"
+                      name="zoneIds"
+                      value={z.id}
+                      checked={zoneIds.includes(z.id)}
+                      onChange={() => toggle(zoneIds, setZoneIds, z.id)}
+                    />
+                    {z.name}
+                  </label>
+                ))}
+                {units.map((u) => (
+                  <label key={u.id} class="inline">
+                    <input
+                      type="checkbox"
+                      name="unitIds"
+                      value={u.id}
+                      checked={unitIds.includes(u.id)}
+                      onChange={() => toggle(unitIds, setUnitIds, u.id)}
+                    />
+                    {u.name}
+                  </label>
+                ))}
+              </div>
+            )}
+          </fieldset>
           <div class="row">
-            <button type="button" class="danger" disabled={!sure || busy} onClick={fire}>
-              {t('emergency.confirm')}
-            </button>
-            <button type="button" onClick={() => setArmed(false)} disabled={busy}>
-              {t('emergency.cancel')}
-            </button>
+            <label data-field="repeat">
+              {t('emergency.repeat')}
+              <input
+                type="number"
+                name="repeat"
+                class="narrow"
+                min={1}
+                max={10}
+                value={repeat}
+                onInput={(e) => setRepeat(Number((e.target as HTMLInputElement).value))}
+              />
+            </label>
+            <label data-field="volume">
+              {t('emergency.volume')}: <output>{volume}</output>
+              <input
+                type="range"
+                name="volume"
+                min={0}
+                max={100}
+                value={volume}
+                onInput={(e) => setVolume(Number((e.target as HTMLInputElement).value))}
+              />
+            </label>
+            <label data-field="validSeconds">
+              {t('emergency.validMinutes')}
+              <input
+                type="number"
+                name="validMinutes"
+                class="narrow"
+                min={1}
+                max={60}
+                value={minutes}
+                onInput={(e) => setMinutes(Number((e.target as HTMLInputElement).value))}
+              />
+            </label>
           </div>
-        </section>
-      )}
-      {result && (
-        <section class="card stack" aria-labelledby="emergency-result" data-emergency={result.id}>
-          <h2 id="emergency-result">
-            {t('emergency.sent', { time: clock(result.createdAt, commune.timeZone, true) })}
-          </h2>
-          <p class="muted">
-            {t('emergency.sentDetail', {
-              duration: duration(result.durationMs),
-              until: clock(result.validUntil, commune.timeZone, true),
-            })}
-          </p>
-          <ul class="plain" aria-live="polite">
-            {result.units.map((u) => (
-              <li key={u.unitId} data-unit={u.unitId}>
-                {byId.get(u.unitId)?.name ?? u.unitId}{' '}
-                <span class={`badge ${STATE_CLASS[u.state]}`}>{t(`emergency.state.${u.state}`)}</span>
-                {u.error && <span class="detail"> {u.error}</span>}
-              </li>
-            ))}
-          </ul>
-          {result.stoppedAt !== null ? (
-            <p class="note" role="status">
-              {t('emergency.stoppedAt', { time: clock(result.stoppedAt, commune.timeZone, true) })}
-            </p>
+          <ErrorNote error={error} />
+          {!armed ? (
+            <button type="button" class="danger emergency-button" disabled={busy || uploadBusy} onClick={arm}>
+              {t('emergency.button')}
+            </button>
           ) : (
-            result.validUntil > now && (
-              <button
-                type="button"
-                class="danger"
-                disabled={stopping.busy}
-                onClick={() =>
-                  stopping.run(async () => {
-                    // A mistake, or the danger passed: the units stop it and resume their plans.
-                    if (!window.confirm(t('emergency.stopConfirm'))) return;
-                    await api.post(`/api/emergency/${result.id}/stop`, {});
-                    view.reload();
-                  })
-                }
-              >
-                {t('emergency.stop')}
-              </button>
-            )
+            <section class="card warn stack" role="alertdialog" aria-labelledby="emergency-confirm">
+              <h2 id="emergency-confirm">{t('emergency.confirmTitle')}</h2>
+              <p>
+                {t('emergency.confirmText', {
+                  targets: whole ? t('bulletin.wholeCommune') : String(zoneIds.length + unitIds.length),
+                  repeat,
+                  volume,
+                })}
+              </p>
+              <label class="inline">
+                <input
+                  type="checkbox"
+                  name="sure"
+                  checked={sure}
+                  onChange={(e) => setSure((e.target as HTMLInputElement).checked)}
+                />
+                {t('emergency.sure')}
+              </label>
+              <div class="row">
+                <button type="button" class="danger" disabled={!sure || busy} onClick={fire}>
+                  {t('emergency.confirm')}
+                </button>
+                <button type="button" onClick={() => setArmed(false)} disabled={busy}>
+                  {t('emergency.cancel')}
+                </button>
+              </div>
+            </section>
           )}
-          <ErrorNote error={stopping.error} />
-        </section>
+        </>
       )}
+      {result && <EmergencyResult result={result} units={byId} timeZone={commune.timeZone} onStopped={view.reload} />}
     </div>
   );
 }

@@ -11,6 +11,7 @@ import { clock, duration } from '../../lib/format.js';
 import { query } from '../../lib/api.js';
 import { can, me } from '../../lib/session.js';
 import type { Zone } from '../../lib/types.js';
+import type { ScreenProps } from '../../routes.js';
 import { useApi, useLiveReload } from '../../lib/use-api.js';
 import { UserError } from '../../lib/errors.js';
 import { useCommune } from '../../data/communes.js';
@@ -37,7 +38,7 @@ type Shown = LiveUnit | { unitId: string; state: 'taken'; error?: undefined };
 /** How often the list of the commune's live sessions is read again while the screen is open. */
 const ACTIVE_POLL_MS = 5_000;
 
-export default function LiveScreen() {
+export default function LiveScreen({ params }: ScreenProps) {
   const commune = useCommune();
   const zones = useApi<{ zones: Zone[] }>(commune ? `/api/zones${query({ communeId: commune.id })}` : null);
   const { byId } = useUnits();
@@ -53,7 +54,8 @@ export default function LiveScreen() {
   const [volume, setVolume] = useState(80);
   const [title, setTitle] = useState('');
   // Rule 4: only someone allowed to sound an emergency may speak outside the windows, over everyone.
-  const [urgent, setUrgent] = useState(false);
+  // The emergency screen's "live" choice opens this one with ?level=emergency, already ticked.
+  const [urgent, setUrgent] = useState(() => params.get('level') === 'emergency' && can('emergency'));
   const [phase, setPhase] = useState<Phase>('idle');
   const [session, setSession] = useState<LiveView | null>(null);
   const [units, setUnits] = useState<LiveUnit[]>([]);
@@ -223,7 +225,8 @@ export default function LiveScreen() {
       <p class="note">{t('live.intro')}</p>
       {supported === false && (
         <div class="note error" role="alert">
-          <p>{t('live.error.unsupported')}</p>
+          {/* Over plain http the browser hides WebCodecs too: the address is at fault, not the browser. */}
+          <p>{t(window.isSecureContext ? 'live.error.unsupported' : 'live.error.insecure')}</p>
         </div>
       )}
       <TargetPicker

@@ -98,9 +98,11 @@ function classify(err: unknown): MicError {
 }
 
 export async function openMic(h: MicHandlers, opts: { preferWorklet?: boolean } = {}): Promise<Mic> {
+  // Over plain http (other than this machine) the browser hides both the microphone and WebCodecs:
+  // that is the address's fault, not the browser's, so it is said first.
+  if (!window.isSecureContext) throw new MicError('insecure', 'the page is not served over https');
   if (!(await canEncode())) throw new MicError('unsupported', 'no WebCodecs AudioEncoder for Opus');
-  if (!navigator.mediaDevices?.getUserMedia)
-    throw new MicError(window.isSecureContext ? 'unsupported' : 'insecure', 'no navigator.mediaDevices');
+  if (!navigator.mediaDevices?.getUserMedia) throw new MicError('unsupported', 'no navigator.mediaDevices');
   let stream: MediaStream;
   try {
     stream = await navigator.mediaDevices.getUserMedia({
