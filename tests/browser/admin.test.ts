@@ -1,6 +1,7 @@
 // Issue #5's Người dùng, Cài đặt and Lịch phát screens in a real browser, for an administrator: an
 // account made on the page and its first sign-in; a village and a zone whose row then appears on the
-// timeline; windows and quiet hours edited, with the server's refusals explained in Vietnamese.
+// timeline; windows and quiet hours edited, and the commune renamed, with the server's refusals
+// explained in Vietnamese.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { openBrowser, screenshot, type Browser } from './support/browser.js';
@@ -118,5 +119,27 @@ describe('an administrator in the browser', () => {
     }>('/api/communes/default');
     expect(commune.body.windows.find((w) => w.id === 'dem')).toEqual({ id: 'dem', start: at(7), end: at(7.5) });
     expect(commune.body.quietHours).toEqual({ start: at(2), end: at(6) });
+  });
+
+  it('renames the commune in the settings, after explaining a time zone that does not exist', async () => {
+    await nav().getByRole('link', { name: 'Cài đặt' }).click();
+    const communes = page.getByRole('region', { name: 'Các xã' });
+    await communes.getByRole('button', { name: 'Sửa Xã mặc định' }).click();
+    const form = communes.locator('li form');
+    await form.getByLabel('Tên xã').fill('Xã Tú Lệ');
+    await form.getByLabel('Múi giờ').fill('Asia/Tu_Le');
+    await form.getByRole('button', { name: 'Lưu' }).click();
+    const alert = form.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.textContent()).toContain('Múi giờ không đúng. Dùng tên như Asia/Ho_Chi_Minh.');
+    expect((await world.server.admin.get<{ name: string }>('/api/communes/default')).body.name).toBe('Xã mặc định');
+
+    await form.getByLabel('Múi giờ').fill('Asia/Ho_Chi_Minh');
+    await form.getByRole('button', { name: 'Lưu' }).click();
+    await communes.getByRole('button', { name: 'Sửa Xã Tú Lệ' }).waitFor();
+    // The header names the commune too, without a reload.
+    expect(await page.locator('.commune-name').textContent()).toBe('Xã Tú Lệ');
+    const saved = await world.server.admin.get<{ name: string; timeZone: string }>('/api/communes/default');
+    expect(saved.body).toMatchObject({ name: 'Xã Tú Lệ', timeZone: 'Asia/Ho_Chi_Minh' });
   });
 });

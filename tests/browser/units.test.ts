@@ -1,7 +1,7 @@
 // Issue #5 in a real browser, for the technician: real agent processes online on the units table;
-// one killed shows offline within 2 s without a reload (the WebSocket); filters; a unit's page with
-// today's plan and the play log of what its loudspeaker really played; a command and its
-// acknowledgement.
+// one killed shows offline within 2 s without a reload (the WebSocket), on the table and in the
+// overview's counts; filters; a unit's page with today's plan and the play log of what its
+// loudspeaker really played; commands (volume, test tone, resync, mute) and their acknowledgements.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -67,19 +67,37 @@ describe('units, live in the browser', () => {
 
   const row = (id: string) => page.locator(`tr[data-unit="${id}"]`);
 
-  it('shows a unit going offline within 2 s of its agent being killed, without a reload', async () => {
+  it('shows a unit going offline within 2 s of its agent being killed, without a reload, on the table and the overview', async () => {
+    // The overview in a second tab, on its own live feed: its counts follow the same agents.
+    const overview = await browser.context.newPage();
+    await overview.goto(`${world.server.base}/#/dashboard`);
+    await waitLive(overview);
+    const count = (which: 'online' | 'offline') => overview.getByTestId(`${which}-count`);
+    await count('online').filter({ hasText: /^2$/ }).waitFor();
+    expect(await count('offline').textContent()).toBe('0');
+
     await page.getByRole('navigation', { name: 'Mục chính' }).getByRole('link', { name: 'Cụm loa' }).click();
     await waitLive(page);
     await row('cum-chao').locator('.status', { hasText: 'Trực tuyến' }).waitFor();
     await row('cum-lim').locator('.status', { hasText: 'Trực tuyến' }).waitFor();
-    await page.evaluate(() => ((window as unknown as { sameDocument: boolean }).sameDocument = true));
+    for (const p of [page, overview])
+      await p.evaluate(() => ((window as unknown as { sameDocument: boolean }).sameDocument = true));
 
     const killedAt = Date.now();
     await agents.get('cum-lim')!.kill('SIGKILL');
     await row('cum-lim').locator('.status', { hasText: 'Mất kết nối' }).waitFor({ timeout: 2000 });
     expect(Date.now() - killedAt).toBeLessThan(2000);
-    expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
+    await count('offline')
+      .filter({ hasText: /^1$/ })
+      .waitFor({ timeout: Math.max(1, 2000 - (Date.now() - killedAt)) });
+    expect(Date.now() - killedAt).toBeLessThan(2000);
+    expect(await count('online').textContent()).toBe('1');
+    await overview.getByRole('region', { name: 'Cụm loa' }).getByRole('link', { name: 'Cụm loa Bản Lìm' }).waitFor();
+    for (const p of [page, overview])
+      expect(await p.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
     expect(await row('cum-chao').locator('.status').textContent()).toBe('Trực tuyến');
+    await screenshot(overview, 'units-overview-after-kill');
+    await overview.close();
   });
 
   it('filters the offline units, and the units of one village', async () => {
@@ -155,5 +173,23 @@ describe('units, live in the browser', () => {
     const line = commands.locator('li', { hasText: 'Âm lượng 35' });
     await line.waitFor();
     await line.locator('.badge', { hasText: 'đã thực hiện' }).waitFor({ timeout: 10_000 });
+  });
+
+  it('sends a test tone, a resync and mute, each acknowledged by the unit', async () => {
+    const commands = page.getByRole('region', { name: 'Điều khiển' });
+    await commands.getByLabel('Số giây').fill('1');
+    await commands.getByRole('button', { name: 'Phát âm thử' }).click();
+    await commands.locator('li', { hasText: 'Âm thử 1 giây' }).locator('.badge', { hasText: 'đã thực hiện' }).waitFor();
+    await commands.getByRole('button', { name: 'Đồng bộ lại' }).click();
+    await commands.locator('li', { hasText: 'Đồng bộ lại' }).locator('.badge', { hasText: 'đã thực hiện' }).waitFor();
+    // Last: a muted unit stays silent for whatever runs after.
+    await commands.getByRole('button', { name: 'Tắt tiếng' }).click();
+    await commands.locator('li', { hasText: 'Tắt tiếng' }).locator('.badge', { hasText: 'đã thực hiện' }).waitFor();
+    // What the unit acknowledged is what the server recorded.
+    const sent = await world.server.admin.get<{ commands: Array<{ type: string; state: string }> }>(
+      '/api/units/cum-chao/commands',
+    );
+    for (const type of ['test-tone', 'resync', 'mute'])
+      expect(sent.body.commands.find((c) => c.type === type)?.state, type).toBe('acked');
   });
 });
