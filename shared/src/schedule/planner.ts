@@ -104,8 +104,9 @@ export function planDay(input: PlannerInput): PlannerResult {
       if (bad) throw new RangeError(`zone ${z.id}: ${bad}`);
     }
     zoneCommune.set(z.id, z.communeId);
-    for (const unitId of new Set(z.unitIds)) {
+    for (const unitId of z.unitIds) {
       const from = nodeOfUnit.get(unitId);
+      if (from && from.zones[from.zones.length - 1] === z) continue; // listed twice in this zone
       const next = from ? from.next : zoneTrie;
       let node = next.get(z.id);
       if (!node) {
