@@ -39,13 +39,36 @@ export interface DemoBulletin {
   windowIds?: string[];
 }
 
+// A handful of each level (issue #3). Pinned ones are spaced so no two overlap on a cluster (the
+// server refuses that); the first, for the whole commune, sounds five seconds into the demo window.
 export const BULLETINS: DemoBulletin[] = [
+  {
+    title: 'Cảnh báo cháy rừng',
+    text: 'Thông báo khẩn: nắng nóng kéo dài, nguy cơ cháy rừng cấp cao. Bà con không đốt nương, không mang lửa vào rừng.',
+    level: 'emergency',
+    targets: { commune: true },
+    pinnedAfter: 5,
+  },
   {
     title: 'Cảnh báo lũ quét',
     text: 'Thông báo khẩn: mưa lớn có thể gây lũ quét. Bà con không qua suối, không ở gần sườn đồi.',
     level: 'emergency',
     targets: { zoneIds: ['vung-cao'] },
-    pinnedAfter: 5,
+    pinnedAfter: 60,
+  },
+  {
+    title: 'Cảnh báo sạt lở đất',
+    text: 'Thông báo khẩn: đất đá có thể sạt lở trên đường lên Khau Thán và Tà Chơ. Bà con tạm ngừng đi lại.',
+    level: 'emergency',
+    targets: { unitIds: ['khau-than-1', 'ta-cho-1'] },
+    pinnedAfter: 120,
+  },
+  {
+    title: 'Lịch cắt điện',
+    text: 'Điện lực Văn Chấn thông báo: chiều nay cắt điện khu trung tâm xã từ hai giờ đến bốn giờ để sửa đường dây.',
+    level: 'priority',
+    targets: { zoneIds: ['trung-tam-xa'] },
+    pinnedAfter: 30,
   },
   {
     title: 'Lịch tiêm phòng cho gia súc',
@@ -53,6 +76,13 @@ export const BULLETINS: DemoBulletin[] = [
     level: 'priority',
     targets: { commune: true },
     windowIds: ['demo'],
+  },
+  {
+    title: 'Chống rét cho trâu bò',
+    text: 'Trời rét đậm, bà con che chắn chuồng trại, giữ ấm và không thả trâu bò lên núi cao.',
+    level: 'priority',
+    targets: { zoneIds: ['vung-cao'] },
+    windowIds: ['demo', 'evening'],
   },
   {
     title: 'Họp thôn Bản Chao',
@@ -76,3 +106,22 @@ export const BULLETINS: DemoBulletin[] = [
     windowIds: ['morning', 'evening'],
   },
 ];
+
+/**
+ * The demo with fewer clusters (DEMO_UNITS): the first `n` units, zones cut to them, and the
+ * bulletins that still target one of them.
+ */
+export function shrink(n: number) {
+  const units = UNITS.slice(0, Math.max(1, n));
+  const ids = new Set(units.map((u) => u.id));
+  const zones = ZONES.map((z) => ({ ...z, unitIds: z.unitIds.filter((id) => ids.has(id)) }));
+  const reaches = (b: DemoBulletin) =>
+    b.targets.commune === true ||
+    (b.targets.unitIds ?? []).some((id) => ids.has(id)) ||
+    (b.targets.zoneIds ?? []).some((z) => zones.find((x) => x.id === z)!.unitIds.length > 0);
+  const bulletins = BULLETINS.filter(reaches).map((b) => ({
+    ...b,
+    targets: { ...b.targets, ...(b.targets.unitIds ? { unitIds: b.targets.unitIds.filter((id) => ids.has(id)) } : {}) },
+  }));
+  return { units, zones, bulletins };
+}

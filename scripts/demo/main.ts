@@ -1,44 +1,32 @@
 // `npm run demo`: the server and twelve simulated clusters (real agent processes with null sinks)
 // for a commune shaped like the Tú Lệ pilot, with a short demo window opening a minute after launch,
-// so a newcomer sees a day's plan built, published and played, whatever the hour.
+// so a newcomer sees a day's plan built, published and played, whatever the hour (past midnight too).
+// For tests and quick looks: DEMO_UNITS=n clusters only, DEMO_BULLETINS=n bulletins only (the
+// first is an emergency for the whole commune), DEMO_LEAD_SECONDS until the demo window opens
+// (default 60), DEMO_SECONDS to stop by itself.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { formatClock, toZoned, validateWindows, weekdayOf, type WindowSpec } from '@loa/shared';
+import { DEFAULT_WINDOWS, formatClock, toZoned, weekdayOf } from '@loa/shared';
 import { buildApp } from '../../server/src/app.js';
 import { loadConfig } from '../../server/src/config.js';
 import { ApiClient } from '../../server/src/testing/api-client.js';
 import { randomPassword } from '../../server/src/auth/passwords.js';
 import type {} from '../../server/src/auth/auth.plugin.js';
 import type {} from '../../server/src/broker/broker.plugin.js';
-import { BULLETINS, COMMUNE, UNITS, VILLAGES, ZONES } from './commune.js';
+import { COMMUNE, VILLAGES, shrink } from './commune.js';
+import { demoWindows } from './windows.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const TZ = 'Asia/Ho_Chi_Minh';
 
-/** The default windows, plus a 10-minute demo window a minute from now (merged with any it overlaps). */
-function demoWindows(now: number): WindowSpec[] {
-  const s = toZoned(now, TZ).seconds;
-  let start = Math.ceil((s + 60) / 60) * 60;
-  let end = start + 10 * 60;
-  const defaults = [
-    { id: 'morning', start: '05:00', end: '07:30' },
-    { id: 'evening', start: '17:00', end: '19:00' },
-  ];
-  const kept: WindowSpec[] = [];
-  for (const w of defaults) {
-    const ws = Number(w.start.slice(0, 2)) * 3600 + Number(w.start.slice(3)) * 60;
-    const we = Number(w.end.slice(0, 2)) * 3600 + Number(w.end.slice(3)) * 60;
-    if (ws < end && start < we) {
-      start = Math.min(start, ws);
-      end = Math.max(end, we);
-    } else kept.push(w);
-  }
-  const windows = [...kept, { id: 'demo', start: formatClock(start), end: formatClock(Math.min(end, 86399)) }];
-  const problem = validateWindows(windows);
-  if (problem) throw new Error(`demo windows: ${problem}`);
-  return windows;
+function envNumber(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a number of at least 0, not ${raw}`);
+  return n;
 }
 
 function speak(dir: string, name: string, text: string): string {
@@ -81,57 +69,28 @@ async function main() {
   const editor = logins.get('editor')!.client;
   const approver = logins.get('approver')!.client;
 
-  const now = Date.now();
-  const windows = demoWindows(now);
-  const demo = windows.find((w) => w.id === 'demo')!;
-  await api.post('/api/communes', { ...COMMUNE, timeZone: TZ, windows, quietHours: null });
+  const shrunk = shrink(envNumber('DEMO_UNITS', Infinity));
+  const { units, zones } = shrunk;
+  const bulletins = shrunk.bulletins.slice(0, envNumber('DEMO_BULLETINS', Infinity));
+  const lead = envNumber('DEMO_LEAD_SECONDS', 60);
+  // The default windows first; the demo window is added once the clusters run and the audio is
+  // ready, so it opens `lead` seconds after that, however long the preparation took.
+  await api.post('/api/communes', { ...COMMUNE, timeZone: TZ, windows: DEFAULT_WINDOWS, quietHours: null });
   for (const v of VILLAGES) await api.post(`/api/communes/${COMMUNE.id}/villages`, v);
   const secrets = new Map<string, { secret: string; key: string }>();
-  for (const u of UNITS) {
+  for (const u of units) {
     const res = await api.post<{ secret: string; serverPublicKey: string }>('/api/units', {
       ...u,
       communeId: COMMUNE.id,
     });
     secrets.set(u.id, { secret: res.body.secret, key: res.body.serverPublicKey });
   }
-  for (const z of ZONES) await api.post('/api/zones', { ...z, communeId: COMMUNE.id });
-
-  const mediaDir = join(dataDir, 'demo-audio');
-  mkdirSync(mediaDir, { recursive: true });
-  const today = toZoned(now, TZ).date;
-  const demoStart = Number(demo.start.slice(0, 2)) * 3600 + Number(demo.start.slice(3, 5)) * 60;
-  for (const [i, b] of BULLETINS.entries()) {
-    const media = await editor.upload<{ sha256: string }>(speak(mediaDir, `b${i}`, b.text));
-    const recurrence =
-      b.pinnedAfter !== undefined
-        ? {
-            days: [weekdayOf(today)],
-            pinnedTimes: [formatClock(Math.max(demoStart, Math.ceil(toZoned(now, TZ).seconds) + 20) + b.pinnedAfter)],
-          }
-        : { days: [0, 1, 2, 3, 4, 5, 6], windowIds: b.windowIds?.filter((id) => windows.some((w) => w.id === id)) };
-    // An emergency needs the emergency permission to write: the administrator's, not the editor's.
-    const author = b.level === 'emergency' ? api : editor;
-    const created = await author.post<{ id: string; message?: string }>('/api/bulletins', {
-      communeId: COMMUNE.id,
-      title: b.title,
-      text: b.text,
-      level: b.level,
-      mediaSha256: media.body.sha256,
-      targets: b.targets,
-      recurrence,
-      validFrom: new Date(now - 60_000).toISOString(),
-      validUntil: new Date(now + 7 * 86400_000).toISOString(),
-    });
-    if (created.status !== 201) throw new Error(`bulletin ${b.title}: ${created.body.message}`);
-    await author.post(`/api/bulletins/${created.body.id}/submit`);
-    const approved = await approver.post<{ message?: string }>(`/api/bulletins/${created.body.id}/approve`);
-    if (approved.status !== 200) throw new Error(`approving ${b.title}: ${approved.body.message}`);
-  }
+  for (const z of zones) await api.post('/api/zones', { ...z, communeId: COMMUNE.id });
 
   const agents: ChildProcess[] = [];
   const keyFile = join(dataDir, 'server-key.pem');
   writeFileSync(keyFile, secrets.values().next().value!.key);
-  for (const u of UNITS) {
+  for (const u of units) {
     const agentDir = join(dataDir, 'agents', u.id);
     mkdirSync(agentDir, { recursive: true });
     const child = spawn(
@@ -157,28 +116,86 @@ async function main() {
     );
     agents.push(child);
   }
+  // From here on, Ctrl+C (or a test's SIGTERM) also stops the clusters, even during the setup.
+  const timers: { poll?: NodeJS.Timeout } = {};
+  const stop = async () => {
+    clearInterval(timers.poll);
+    for (const a of agents) a.kill('SIGTERM');
+    await Promise.all(agents.map((a) => new Promise((r) => (a.exitCode !== null ? r(null) : a.once('exit', r)))));
+    await app.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+
+  const mediaDir = join(dataDir, 'demo-audio');
+  mkdirSync(mediaDir, { recursive: true });
+  const audio = [];
+  for (const [i, b] of bulletins.entries())
+    audio.push((await editor.upload<{ sha256: string }>(speak(mediaDir, `b${i}`, b.text))).body.sha256);
+
+  const now = Date.now();
+  const openAt = now + lead * 1000;
+  const open = toZoned(openAt, TZ);
+  // Seconds after the midnight of the day it opens; windows and pinned times belong to that day.
+  const windows = demoWindows(open.seconds);
+  const demo = windows.find((w) => w.id === 'demo')!;
+  const put = await api.put<{ message?: string }>(`/api/communes/${COMMUNE.id}/windows`, { windows });
+  if (put.status !== 200) throw new Error(`demo windows: ${put.body.message}`);
+  for (const [i, b] of bulletins.entries()) {
+    const recurrence =
+      b.pinnedAfter !== undefined
+        ? {
+            days: [weekdayOf(open.date)],
+            pinnedTimes: [formatClock(Math.ceil(open.seconds) + b.pinnedAfter)],
+          }
+        : { days: [0, 1, 2, 3, 4, 5, 6], windowIds: b.windowIds?.filter((id) => windows.some((w) => w.id === id)) };
+    // An emergency needs the emergency permission to write: the administrator's, not the editor's.
+    const author = b.level === 'emergency' ? api : editor;
+    const created = await author.post<{ id: string; message?: string }>('/api/bulletins', {
+      communeId: COMMUNE.id,
+      title: b.title,
+      text: b.text,
+      level: b.level,
+      mediaSha256: audio[i],
+      targets: b.targets,
+      recurrence,
+      validFrom: new Date(now - 60_000).toISOString(),
+      validUntil: new Date(now + 7 * 86400_000).toISOString(),
+    });
+    if (created.status !== 201) throw new Error(`bulletin ${b.title}: ${created.body.message}`);
+    await author.post(`/api/bulletins/${created.body.id}/submit`);
+    const approved = await approver.post<{ message?: string }>(`/api/bulletins/${created.body.id}/approve`);
+    if (approved.status !== 200) throw new Error(`approving ${b.title}: ${approved.body.message}`);
+  }
+  // What the planner made of it: the items of the demo window's day over the clusters.
+  const timeline = await api.get<{ units: Array<{ items: unknown[] }> }>(
+    `/api/communes/${COMMUNE.id}/timeline?date=${open.date}`,
+  );
+  const planned = timeline.body.units.reduce((n, u) => n + u.items.length, 0);
 
   const lines = [
     '',
-    `Loa demo — ${COMMUNE.name}: ${VILLAGES.length} villages, ${UNITS.length} loudspeaker clusters`,
+    `Loa demo — ${COMMUNE.name}: ${VILLAGES.length} villages, ${units.length} loudspeaker clusters`,
     `  web:     http://localhost:${port}/   (admin / ${password})`,
     `           editor ${people.editor} / ${logins.get('editor')!.password}, approver ${people.approver} / ${logins.get('approver')!.password}`,
     `  windows: ${windows.map((w) => `${w.id} ${w.start}–${w.end}`).join(', ')} (${TZ})`,
     `  data:    ${dataDir}`,
-    `The demo window opens at ${demo.start}; what the clusters play appears below. Ctrl+C stops everything.`,
+    `  plan:    ${planned} items on ${open.date} over ${timeline.body.units.length} clusters, ${bulletins.length} bulletins`,
+    `The demo window (${demo.start}–${demo.end}) holds the first bulletin at ${formatClock(open.seconds + 5)}; what the clusters play appears below. Ctrl+C stops everything.`,
     '',
   ];
   process.stdout.write(lines.join('\n') + '\n');
 
   const seen = new Set<string>();
   const titles = new Map<string, string>();
-  const poll = setInterval(async () => {
+  timers.poll = setInterval(async () => {
     try {
       if (titles.size === 0) {
         const list = await api.get<{ bulletins: Array<{ id: string; title: string }> }>('/api/bulletins');
         for (const b of list.body.bulletins) titles.set(b.id, b.title);
       }
-      for (const u of UNITS) {
+      for (const u of units) {
         const log = await api.get<{
           entries: Array<{
             itemId: string;
@@ -208,15 +225,6 @@ async function main() {
     }
   }, 2000);
 
-  const stop = async () => {
-    clearInterval(poll);
-    for (const a of agents) a.kill('SIGTERM');
-    await Promise.all(agents.map((a) => new Promise((r) => (a.exitCode !== null ? r(null) : a.once('exit', r)))));
-    await app.close();
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop());
-  process.on('SIGTERM', () => void stop());
   if (process.env.DEMO_SECONDS) setTimeout(() => void stop(), Number(process.env.DEMO_SECONDS) * 1000);
 }
 
