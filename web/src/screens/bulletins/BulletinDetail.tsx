@@ -1,7 +1,7 @@
 // One bulletin: everything about it, its audio to hear before approving (or, for a relay, the
 // stream and how long it is relayed), and what the signed-in person may do with it in its state
 // (DESIGN §4 state machine; the server checks it all again).
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { t, type Key } from '../../i18n/index.js';
 import { api, query } from '../../lib/api.js';
 import { href } from '../../lib/router.js';
@@ -56,6 +56,12 @@ function Player({ sha256 }: { sha256: string }) {
 function Actions({ b, onChange }: { b: Bulletin; onChange: (next: Bulletin) => void }) {
   const { busy, error, run } = useAction();
   const [rejecting, setRejecting] = useState(false);
+  const reasonBox = useRef<HTMLTextAreaElement>(null);
+  // The reason box takes the focus when it opens: the button pressed is gone, and `autofocus` works
+  // only once per page, so a keyboard user would otherwise be sent back to the top of the page.
+  useEffect(() => {
+    if (rejecting) reasonBox.current?.focus();
+  }, [rejecting]);
   const act = (action: string, body?: unknown) =>
     void run(async () =>
       onChange(await api.post<Bulletin>(`/api/bulletins/${encodeURIComponent(b.id)}/${action}`, body)),
@@ -104,7 +110,7 @@ function Actions({ b, onChange }: { b: Bulletin; onChange: (next: Bulletin) => v
         >
           <label>
             {t('bulletin.rejectReason')}
-            <textarea name="reason" data-field="reason" required maxLength={1000} rows={3} autoFocus />
+            <textarea ref={reasonBox} name="reason" data-field="reason" required maxLength={1000} rows={3} />
           </label>
           <div class="row">
             <button type="submit" class="danger" disabled={busy}>
