@@ -8,6 +8,12 @@ import type { Db } from '../db/database.js';
 const eventsDecoder = decoder(EventsMessage);
 /** Longest the events of a burst may hold the event loop in one go, ms. */
 const SLICE_MS = 10;
+/**
+ * How long a missing number may stay missing, while the unit keeps sending, before the server
+ * takes it as gone for good (a torn line of the agent's queue, a server restored from an older
+ * backup) and acknowledges past it. Six of the agent's 10-second resend rounds.
+ */
+export const GAP_MS = 60_000;
 
 export function eventsService(db: Db, log: FastifyBaseLogger) {
   const unit = db.prepare('SELECT events_acked FROM units WHERE id = ?');
@@ -16,6 +22,7 @@ export function eventsService(db: Db, log: FastifyBaseLogger) {
      VALUES (@unit, @seq, @at, @type, @itemId, @bulletinId, @sha256, @planVersion, @scheduledAt, @durationMs, @reason, @receivedAt)`,
   );
   const hasSeq = db.prepare('SELECT 1 FROM unit_events WHERE unit_id = ? AND seq = ?');
+  const nextStored = db.prepare('SELECT MIN(seq) AS seq FROM unit_events WHERE unit_id = ? AND seq > ?');
   const setAcked = db.prepare('UPDATE units SET events_acked = ? WHERE id = ?');
   const started = db.prepare(
     `INSERT INTO play_log (unit_id, item_id, bulletin_id, sha256, plan_version, scheduled_at, started_at, outcome)
@@ -78,13 +85,38 @@ export function eventsService(db: Db, log: FastifyBaseLogger) {
         freshEvents.push(e);
       }
     }
-    // The agent always sends from its oldest unacknowledged event, so anything below the batch's
-    // first number is gone from the unit for good: acknowledging past it cannot lose an event.
-    let acked = Math.max(u.events_acked, Math.min(...events.map((e) => e.seq)) - 1);
+    let acked = u.events_acked;
     while (hasSeq.get(unitId, acked + 1)) acked++;
+    acked = pastGap(unitId, acked, now);
     setAcked.run(acked, unitId);
     return acked;
   });
+
+  // Only what is stored without a hole is acknowledged: a unit forgets what it is acknowledged.
+  // A batch's first number proves nothing about the numbers below it (issue #10, broker restart
+  // drill): a unit sends its new events at once, and the ones before them may have been lost on
+  // the way (sent while the server was not yet subscribed again); the unit sends those again on its
+  // next resend round. A hole that outlasts GAP_MS of such rounds is gone from the unit for good,
+  // and is skipped so the unit's queue does not grow for ever.
+  const holes = new Map<string, { from: number; since: number }>();
+  function pastGap(unitId: string, acked: number, now: number): number {
+    const next = (nextStored.get(unitId, acked) as { seq: number | null }).seq;
+    if (next === null) {
+      holes.delete(unitId);
+      return acked;
+    }
+    const hole = holes.get(unitId);
+    if (hole?.from !== acked + 1) {
+      holes.set(unitId, { from: acked + 1, since: now });
+      return acked;
+    }
+    if (now - hole.since < GAP_MS) return acked;
+    holes.delete(unitId);
+    log.warn({ unit: unitId, from: acked + 1, to: next - 1 }, 'events: numbers never received, skipped');
+    let past = next - 1;
+    while (hasSeq.get(unitId, past + 1)) past++;
+    return pastGap(unitId, past, now);
+  }
 
   // Issue #10: every unit of a province starts the same item at the same instant, so their events
   // arrive in a burst of thousands. Handled one message at a time, each with its own commit, the

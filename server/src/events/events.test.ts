@@ -1,7 +1,8 @@
 // Events from a unit over the real broker: stored once each, folded into the play log, acknowledged.
 import mqtt, { type MqttClient } from 'mqtt';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startServer, type TestServer } from '../testing/start-server.js';
+import { GAP_MS } from './events.service.js';
 
 describe('units/{id}/events', () => {
   let server: TestServer;
@@ -87,5 +88,52 @@ describe('units/{id}/events', () => {
     expect(acks.length).toBe(before);
     await send([ev(5, 'finished', 'i3', { durationMs: 1000 })]);
     expect(await nextAck(5)).toBe(5);
+  });
+
+  /** The next acknowledgement the server sends after this call. */
+  const ackOf = async (events: object[]) => {
+    const before = acks.length;
+    await send(events);
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`no ack after ${JSON.stringify(events)}`)), 5000);
+      const check = () => (acks.length > before ? (clearTimeout(t), resolve()) : setTimeout(check, 20));
+      check();
+    });
+    return acks[before]!;
+  };
+  const storedSeqs = () =>
+    (
+      server.app.db.prepare('SELECT seq FROM unit_events WHERE unit_id = ? ORDER BY seq').all(unit) as Array<{
+        seq: number;
+      }>
+    ).map((r) => r.seq);
+
+  // Issue #10, the broker restart drill: after a restart, a unit's resent backlog may be lost on
+  // the way (the server not yet subscribed again) while its next new event arrives; acknowledging
+  // past that event's number made the unit forget the backlog, never stored.
+  it('acknowledges nothing past a number it never received, until the unit sends it again', async () => {
+    expect(await ackOf([ev(7, 'started', 'i5'), ev(8, 'finished', 'i5', { durationMs: 900 })])).toBe(5);
+    expect(await ackOf([ev(9, 'started', 'i6')])).toBe(5);
+    // The unit's next resend round, from its oldest unacknowledged event.
+    expect(await ackOf([ev(6, 'skipped', 'i4', { reason: 'late' }), ev(7, 'started', 'i5')])).toBe(9);
+    expect(storedSeqs()).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+
+  describe('a number still missing after GAP_MS of sending', () => {
+    afterEach(() => vi.useRealTimers());
+
+    it('is taken as gone for good from the unit (a torn line of its queue) and skipped', async () => {
+      vi.useFakeTimers({ toFake: ['Date'] });
+      const t0 = Date.now();
+      expect(await ackOf([ev(11, 'started', 'i7')])).toBe(9);
+      vi.setSystemTime(t0 + GAP_MS - 1000);
+      expect(await ackOf([ev(11, 'started', 'i7'), ev(12, 'finished', 'i7', { durationMs: 900 })])).toBe(9);
+      vi.setSystemTime(t0 + GAP_MS);
+      expect(await ackOf([ev(11, 'started', 'i7'), ev(12, 'finished', 'i7', { durationMs: 900 })])).toBe(12);
+      expect(storedSeqs()).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12]);
+      // A new hole starts its own clock.
+      expect(await ackOf([ev(14, 'started', 'i8')])).toBe(12);
+      expect(await ackOf([ev(13, 'skipped', 'i9', { reason: 'late' }), ev(14, 'started', 'i8')])).toBe(14);
+    });
   });
 });
