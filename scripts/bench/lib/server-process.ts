@@ -24,14 +24,17 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-/** A DATA_DIR in `env` is used as given (an external broker's configuration is exported from it first). */
+/**
+ * A DATA_DIR in `env` is used as given (an external broker's configuration is exported from it
+ * first). A restart on the same DATA_DIR passes the LOA_ADMIN_PASSWORD of the first start.
+ */
 export async function startServerProcess(
   env: Record<string, string> = {},
   /** Extra Node options for the server, e.g. `--cpu-prof --cpu-prof-dir DIR` to profile it. */
   nodeArgs: string[] = [],
 ): Promise<ServerProcess> {
   const dataDir = env.DATA_DIR ?? mkdtempSync(join(tmpdir(), 'loa-bench-server-'));
-  const password = `Bench-${Math.random().toString(36).slice(2)}-Aa1`;
+  const password = env.LOA_ADMIN_PASSWORD ?? `Bench-${Math.random().toString(36).slice(2)}-Aa1`;
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(ROOT, 'server/src/main.ts')], {
     cwd: ROOT,
     env: {
