@@ -5,7 +5,7 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Hub } from '../hub.js';
 import { startServer, type TestServer } from '../testing/start-server.js';
-import { liveFanout, type ClientScope, type LiveClient } from './live-fanout.js';
+import { TELEMETRY_SLICE, liveFanout, type ClientScope, type LiveClient } from './live-fanout.js';
 
 function memoryClient(scope: Partial<ClientScope> = {}) {
   const sent: Array<Record<string, unknown>> = [];
@@ -84,6 +84,29 @@ describe('the live fan-out', () => {
     fanout.flushTelemetry();
     expect(c.sent).toHaveLength(2);
     fanout.stop();
+  });
+
+  it("sends a province's telemetry in slices, the event loop free between them", () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'setImmediate'] });
+    try {
+      const hub = new Hub((err) => {
+        throw err;
+      });
+      const fanout = liveFanout(hub, { communeOf: () => 'xa-a', telemetryEveryMs: 2000 });
+      const c = memoryClient();
+      fanout.add(c);
+      const units = TELEMETRY_SLICE * 2 + 10;
+      for (let i = 0; i < units; i++) hub.emit('unit-telemetry', { unitId: `cum-${i}`, sample: sample(i), at: i });
+      vi.advanceTimersToNextTimer(); // the interval: the first slice only
+      expect(c.sent).toHaveLength(TELEMETRY_SLICE);
+      vi.advanceTimersToNextTimer(); // the next turn of the loop
+      expect(c.sent).toHaveLength(TELEMETRY_SLICE * 2);
+      vi.advanceTimersToNextTimer();
+      expect(c.sent.map((m) => m.unitId)).toEqual(Array.from({ length: units }, (_, i) => `cum-${i}`));
+      fanout.stop();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('lets a slow client skip telemetry, and closes one too far behind to catch up', () => {
@@ -188,6 +211,20 @@ describe('GET /api/ws', () => {
     agent.stream.destroy();
     await until('offline', () => status().some((m) => m.online === false));
     agent.end(true);
+    live.ws.close();
+  });
+
+  it('delivers a burst sent in one turn complete and in order, and what follows it', async () => {
+    const live = open({ cookie });
+    await live.ready;
+    await until('hello', () => live.messages.some((m) => m.type === 'hello'));
+    for (let i = 0; i < 500; i++) server.app.hub.emit('unit-status', { unitId: unit.id, online: i % 2 === 0, at: i });
+    await until('the burst', () => live.messages.filter((m) => m.type === 'unit-status').length === 500);
+    expect(live.messages.filter((m) => m.type === 'unit-status').map((m) => m.at)).toEqual(
+      Array.from({ length: 500 }, (_, i) => i),
+    );
+    server.app.hub.emit('alert', { unitId: null, kind: 'broker', state: 'raised', at: 1 });
+    await until('a message in a later turn', () => live.messages.some((m) => m.type === 'alert'));
     live.ws.close();
   });
 

@@ -5,6 +5,13 @@
 // every 30 s cannot flood an old laptop on a phone connection.
 import type { Hub, HubEvents } from '../hub.js';
 
+/**
+ * Units whose coalesced telemetry goes out in one turn of the event loop. Issue #10: 5,000 units
+ * sent at once held the loop for about 100 ms every two seconds; slices of this many leave MQTT
+ * and the API room between them.
+ */
+export const TELEMETRY_SLICE = 250;
+
 /** What one connected person may see. `communeIds: null` means every commune. */
 export interface ClientScope {
   userId: number;
@@ -91,12 +98,25 @@ export function liveFanout(hub: Hub, opts: FanoutOptions) {
     hub.on('ingest-progress', (p) => deliver('ingest-progress', p, null, true, p.userId)),
   ];
 
-  function flushTelemetry() {
+  function takeTelemetry() {
     const batch = [...pendingTelemetry.values()];
     pendingTelemetry.clear();
-    for (const p of batch) deliver('unit-telemetry', p, p.unitId, true);
+    return batch;
   }
-  const timer = setInterval(flushTelemetry, telemetryEveryMs);
+  function flushTelemetry() {
+    for (const p of takeTelemetry()) deliver('unit-telemetry', p, p.unitId, true);
+  }
+  let stopped = false;
+  function flushInSlices() {
+    const batch = takeTelemetry();
+    const slice = () => {
+      if (stopped) return;
+      for (const p of batch.splice(0, TELEMETRY_SLICE)) deliver('unit-telemetry', p, p.unitId, true);
+      if (batch.length) setImmediate(slice);
+    };
+    slice();
+  }
+  const timer = setInterval(flushInSlices, telemetryEveryMs);
   timer.unref();
 
   return {
@@ -110,6 +130,7 @@ export function liveFanout(hub: Hub, opts: FanoutOptions) {
     /** Sends what is pending now (tests, and a clean close). */
     flushTelemetry,
     stop() {
+      stopped = true;
       clearInterval(timer);
       for (const off of offs) off();
       clients.clear();
