@@ -30,12 +30,14 @@ export function unitsRepo(db: Db) {
   const byId = db.prepare(`SELECT ${COLUMNS} FROM units WHERE id = ?`);
   const all = db.prepare(`SELECT ${COLUMNS} FROM units ORDER BY id`);
   const exists = db.prepare('SELECT 1 FROM units WHERE id = ?');
-  // One query for a page of the list, with each unit's published plan version (issue #10).
+  // One query for a page of the list, with each unit's published plan version (issue #10), read
+  // from the index (migration 17): SQLite would otherwise read each unit's whole plan row.
   const page = db.prepare(
     `SELECT ${COLUMNS.split(', ')
       .map((c) => `u.${c}`)
       .join(', ')}, p.version AS published_plan_version
-     FROM units u LEFT JOIN plans p ON p.unit_id = u.id WHERE u.id > ? ORDER BY u.id LIMIT ?`,
+     FROM units u LEFT JOIN plans p INDEXED BY plans_unit_version ON p.unit_id = u.id
+     WHERE u.id > ? ORDER BY u.id LIMIT ?`,
   );
   const setStatus = db.prepare(
     `UPDATE units SET online = @online, status_since = @since, last_seen = @now,
