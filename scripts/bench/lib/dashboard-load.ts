@@ -25,6 +25,8 @@ export type LoadRequest =
       browsers: number;
       pauseMs: number;
     }
+  /** What was measured since the previous lap; `stop` also ends the load. */
+  | { type: 'lap' }
   | { type: 'stop' };
 
 export interface LoadResult {
@@ -42,7 +44,8 @@ export type LoadMessage =
 
 const port = parentPort!;
 let running = true;
-const result: LoadResult = { latencies: {}, failures: 0, failureSamples: [], feedMessages: 0, feedBytes: 0 };
+const fresh = (): LoadResult => ({ latencies: {}, failures: 0, failureSamples: [], feedMessages: 0, feedBytes: 0 });
+let result = fresh();
 const sockets: WebSocket[] = [];
 const loops: Promise<void>[] = [];
 
@@ -92,6 +95,9 @@ port.on('message', (req: LoadRequest) => {
       people.slice(0, req.users).forEach((api, i) => loops.push(person(api, req.pauseMs, i)));
       port.postMessage({ type: 'started' } satisfies LoadMessage);
     })().catch((err: Error) => port.postMessage({ type: 'error', message: err.message } satisfies LoadMessage));
+  } else if (req.type === 'lap') {
+    port.postMessage({ type: 'result', result } satisfies LoadMessage);
+    result = fresh();
   } else {
     running = false;
     void Promise.all(loops).then(() => {

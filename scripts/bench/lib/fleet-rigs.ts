@@ -32,7 +32,7 @@ export async function startRig(kind: BrokerKind, nodeArgs: string[] = []): Promi
     return { kind, server, unitUrls: [server.mqttUrl], brokers: [], stop: () => server.stop() };
   }
   if (kind === 'mosquitto') return startWithMosquitto(nodeArgs);
-  return startWithCluster();
+  return startWithCluster(nodeArgs);
 }
 
 async function startWithMosquitto(nodeArgs: string[]): Promise<Rig> {
@@ -68,13 +68,49 @@ async function startWithMosquitto(nodeArgs: string[]): Promise<Rig> {
   }
 }
 
-// Issue #10's broker-only mode (two aedes nodes on Redis) is being built beside this benchmark;
-// it plugs in here once scripts/bench/lib/broker-node.ts starts such a node.
-async function startWithCluster(): Promise<Rig> {
-  const module = fileURLToPath(new URL('./broker-node.ts', import.meta.url));
-  if (!existsSync(module))
-    throw new RigUnavailable(
-      'the broker-only node mode is not in this checkout yet (scripts/bench/lib/broker-node.ts)',
-    );
-  throw new RigUnavailable('scripts/bench/lib/broker-node.ts exists but is not wired into the fleet benchmark yet');
+// Issue #10's broker-only mode: two aedes nodes sharing subscriptions, retained messages and
+// sessions through Redis (scripts/broker/README.md). The control plane joins node 1 (MQTT_URL) and
+// writes the units' credentials to Redis (REDIS_URL); the units are spread over both nodes, so a
+// plan published through node 1 reaches half of them through node 2. Processes are started by
+// broker-node.ts, imported by URL so that this file does not depend on it being there.
+interface BrokerNodes {
+  startRedis(): Promise<{ url: string; child: { pid?: number }; stop(): Promise<void> }>;
+  startBrokerNode(opts: { redisUrl: string }): Promise<{
+    url: string;
+    child: { pid?: number };
+    stop(): Promise<unknown>;
+  }>;
+}
+
+async function startWithCluster(nodeArgs: string[]): Promise<Rig> {
+  const module = new URL('./broker-node.ts', import.meta.url);
+  if (!existsSync(fileURLToPath(module)))
+    throw new RigUnavailable('the broker-only node mode is not in this checkout (scripts/bench/lib/broker-node.ts)');
+  const { startRedis, startBrokerNode } = (await import(module.href)) as BrokerNodes;
+  const redis = await startRedis();
+  const nodes: Array<Awaited<ReturnType<BrokerNodes['startBrokerNode']>>> = [];
+  const stopAll = async () => {
+    for (const n of nodes) await n.stop();
+    await redis.stop();
+  };
+  try {
+    for (let i = 0; i < 2; i++) nodes.push(await startBrokerNode({ redisUrl: redis.url }));
+    const server = await startServerProcess({ REDIS_URL: redis.url, MQTT_URL: nodes[0]!.url }, nodeArgs);
+    return {
+      kind: 'cluster',
+      server,
+      unitUrls: nodes.map((n) => n.url),
+      brokers: [
+        ...nodes.map((n, i) => ({ name: `node ${i + 1}`, pid: n.child.pid! })),
+        { name: 'redis', pid: redis.child.pid! },
+      ],
+      async stop() {
+        await server.stop();
+        await stopAll();
+      },
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
 }

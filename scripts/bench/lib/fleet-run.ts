@@ -1,18 +1,18 @@
 // One run of the fleet benchmark on one broker: set up a commune, create the units through the API,
-// connect them from worker threads, let every unit hold its plan and media, then soak — telemetry,
-// plays with their events, plan changes, a dashboard read by people — while the server is watched.
+// connect them from worker threads, let every unit hold its plan and media, then measure two
+// phases while the units report, play and send events and people read the dashboard:
+// - the soak: the fleet's everyday load, with plan changes that touch every unit (a window moved);
+// - a new bulletin for the whole commune: a plan change that also sends every unit a new media.
 // At the end every event a unit sent is looked for in what the server stored.
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import type { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import type { LoadMessage, LoadRequest, LoadResult } from './dashboard-load.js';
-import { setUpCommune } from './fleet-setup.js';
-import { startRig, type BrokerKind } from './fleet-rigs.js';
-import { FleetWorkers } from './fleet-workers.js';
+import { startDashboardLoad, type ApiFigures } from './dashboard-client.js';
 import { checkEvents, type EventCheck } from './fleet-events.js';
-import { watchServer, type WatchFigures } from './server-watch.js';
-import { tsWorker } from './ts-worker.js';
+import { startRig, type BrokerKind } from './fleet-rigs.js';
+import { setUpCommune } from './fleet-setup.js';
+import { FleetWorkers } from './fleet-workers.js';
+import { watchServer, type LapFigures } from './server-watch.js';
 import { createUnits } from './units.js';
 
 export interface FleetOptions {
@@ -32,14 +32,16 @@ export interface FleetOptions {
 }
 
 export interface PlanChange {
-  what: string;
   /** From the API call to the last unit holding the new plan, and to the server storing the last status reporting it. */
   deliveredMs: number;
   acknowledgedMs: number;
-  acknowledged: number;
 }
 
-export interface FleetResult extends WatchFigures {
+export interface Phase extends LapFigures {
+  api: ApiFigures;
+}
+
+export interface FleetResult {
   broker: BrokerKind;
   units: number;
   loadBefore: number;
@@ -47,29 +49,18 @@ export interface FleetResult extends WatchFigures {
   createSeconds: number;
   connectSeconds: number;
   settleSeconds: number;
-  soakSeconds: number;
-  api: {
-    requests: number;
-    failures: number;
-    p50Ms: number;
-    p99Ms: number;
-    byPath: Record<string, { n: number; p99Ms: number }>;
-  };
-  feedMessages: number;
-  planChanges: PlanChange[];
-  planToAllMs: number;
-  mediaToAllMs: number;
+  soak: Phase & { planChanges: PlanChange[] };
+  newBulletin: Phase & PlanChange & { mediaMs: number };
+  serverPeakRssMb: number;
+  brokers: Array<{ name: string; peakRssMb: number; cpuCores: number }>;
+  harnessCpuCores: number;
   events: EventCheck;
   telemetrySent: number;
-  harnessCpuCores: number;
   bad: number;
   badSamples: string[];
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-export const percentile = (sorted: number[], p: number) =>
-  sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! : NaN;
 
 async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined> | T | undefined) {
   const deadline = Date.now() + timeoutMs;
@@ -84,7 +75,7 @@ async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T 
 export async function runFleet(broker: BrokerKind, o: FleetOptions): Promise<FleetResult> {
   const rig = await startRig(broker, o.profileDir ? ['--cpu-prof', '--cpu-prof-dir', o.profileDir] : []);
   const fleet = new FleetWorkers();
-  let load: Worker | undefined;
+  let load: Awaited<ReturnType<typeof startDashboardLoad>> | undefined;
   try {
     const { server } = rig;
     const commune = await setUpCommune(server.api);
@@ -114,17 +105,43 @@ export async function runFleet(broker: BrokerKind, o: FleetOptions): Promise<Fle
 
     o.log('waiting for every unit to hold its plan and the first bulletin…');
     t = performance.now();
-    await until('every unit holding its plan and media', Math.max(300_000, o.units * 60), async () => {
+    let seen = '';
+    await until('every unit holding its plan and media', Math.max(60_000, o.units * 60), async () => {
       const r = await fleet.report({ planSince: 0, media: commune.firstMedia });
-      return r.planned === o.units && r.holding === o.units && ackedSince(0) === o.units ? r : undefined;
+      const acked = ackedSince(0);
+      seen = `${r.connected} connected, ${r.planned} with a plan, ${r.holding} with the media, ${acked} acknowledged`;
+      return r.planned === o.units && r.holding === o.units && acked === o.units ? r : undefined;
+    }).catch((err: Error) => {
+      const behind = db
+        .prepare(
+          `SELECT u.id, u.online, u.reported_plan_version AS reported, p.version AS published FROM units u
+           LEFT JOIN plans p ON p.unit_id = u.id WHERE p.version IS NOT u.reported_plan_version OR u.online = 0 LIMIT 3`,
+        )
+        .all();
+      throw new Error(`${err.message}: ${seen}; e.g. ${JSON.stringify(behind)}`);
     });
     const settleSeconds = (performance.now() - t) / 1000;
 
-    o.log(`soaking for ${o.soakSeconds} s…`);
+    /** Makes a change and times it to every unit's acknowledgement; NaN (a failed target) if it takes a minute. */
+    const timeChange = async (change: () => Promise<void>, what: string): Promise<PlanChange & { t0: number }> => {
+      const t0 = Date.now();
+      try {
+        await change();
+        const ackAt = await until(`${what}: acknowledged by every unit`, 60_000, () =>
+          ackedSince(t0) === o.units ? Date.now() : undefined,
+        );
+        const r = await fleet.report({ planSince: t0 });
+        o.log(`  ${what}: delivered to every unit in ${r.plannedLastAt - t0} ms, acknowledged in ${ackAt - t0} ms`);
+        return { t0, deliveredMs: r.plannedLastAt - t0, acknowledgedMs: ackAt - t0 };
+      } catch (err) {
+        o.log(`  ${(err as Error).message} (${ackedSince(t0)} of ${o.units})`);
+        return { t0, deliveredMs: NaN, acknowledgedMs: NaN };
+      }
+    };
+
     const loadBefore = loadavg()[0]!;
     const watch = watchServer({ base: server.api.base, serverPid: server.child.pid!, brokers: rig.brokers });
-    load = tsWorker(new URL('./dashboard-load.ts', import.meta.url));
-    const loadResult = dashboardLoad(load, {
+    load = await startDashboardLoad({
       type: 'start',
       base: server.api.base,
       ...server.admin,
@@ -132,63 +149,49 @@ export async function runFleet(broker: BrokerKind, o: FleetOptions): Promise<Fle
       browsers: o.browsers,
       pauseMs: o.apiPauseMs,
     });
-    await loadResult.started;
     const cpu0 = process.cpuUsage();
-    const soakStart = performance.now();
+    const start = performance.now();
     fleet.tell({ type: 'plays', everyMs: o.playEverySeconds * 1000, playMs: o.playSeconds * 1000 });
 
-    const planChanges: PlanChange[] = [];
-    let mediaToAllMs = NaN;
-    const changes: Promise<void>[] = [];
-    const timeChange = async (i: number) => {
-      const what = i === 0 ? 'new bulletin for the whole commune' : 'a window moved';
-      const t0 = Date.now();
-      try {
-        await commune.changePlan(i);
-        const ackAt = await until(`plan change ${i + 1} acknowledged`, 60_000, () =>
-          ackedSince(t0) === o.units ? Date.now() : undefined,
-        );
-        const r = await fleet.report({ planSince: t0 });
-        planChanges.push({
-          what,
-          deliveredMs: r.plannedLastAt - t0,
-          acknowledgedMs: ackAt - t0,
-          acknowledged: o.units,
-        });
-        o.log(`  plan change ${i + 1} (${what}): every unit's acknowledgement stored after ${ackAt - t0} ms`);
-        if (i > 0) return;
-        const m = await until('the new media at every unit', 120_000, async () => {
-          const r = await fleet.report({ media: commune.secondMedia });
-          return r.holding === o.units ? r : undefined;
-        });
-        mediaToAllMs = m.holdingLastAt - t0;
-        o.log(`  its media verified by every unit after ${mediaToAllMs} ms`);
-      } catch (err) {
-        // Counted as a miss (NaN fails the target), and the soak goes on.
-        planChanges.push({ what, deliveredMs: NaN, acknowledgedMs: NaN, acknowledged: ackedSince(t0) });
-        o.log(`  plan change ${i + 1} (${what}): ${(err as Error).message}`);
-      }
-    };
+    o.log(`soaking for ${o.soakSeconds} s…`);
+    const soakStart = performance.now();
+    const changes: Array<Promise<PlanChange>> = [];
     const firstChangeS = Math.min(15, o.soakSeconds / 3);
-    for (let i = 0, at = firstChangeS; at < o.soakSeconds - 5; i++, at += o.planChangeEverySeconds) {
-      changes.push(sleep(at * 1000).then(() => timeChange(i)));
-    }
+    for (let at = firstChangeS; at < o.soakSeconds - 5; at += o.planChangeEverySeconds)
+      changes.push(sleep(at * 1000).then(() => timeChange(() => commune.moveWindow(), 'a window moved')));
     for (let s = 10; s < o.soakSeconds; s += 10) {
       await sleep(Math.max(0, soakStart + s * 1000 - performance.now()));
       const r = await fleet.report();
-      const w = watch.windows.at(-1);
+      const p99 = watch.lastP99Ms();
       o.log(
         `  ${s} s: ${r.connected} connected, ${r.plays} plays, ${r.unacked} units awaiting acks` +
-          (w ? `, lag p99 ${w.p99Ms.toFixed(0)} ms` : ''),
+          (p99 === undefined ? '' : `, lag p99 ${p99.toFixed(0)} ms`),
       );
     }
     await sleep(Math.max(0, soakStart + o.soakSeconds * 1000 - performance.now()));
+    const planChanges = await Promise.all(changes);
+    const soak = { ...(await watch.lap()), api: await load.lap(), planChanges };
+
+    o.log('a new bulletin for the whole commune: its plan and its media to every unit…');
+    const bulletin = await timeChange(() => commune.approveSecond(), 'the new bulletin');
+    const media = await until('the new media at every unit', 180_000, async () => {
+      const r = await fleet.report({ media: commune.secondMedia });
+      return r.holding === o.units ? r : undefined;
+    }).catch(async (err: Error) => {
+      o.log(`  ${err.message}`);
+      return undefined;
+    });
+    const mediaMs = media ? media.holdingLastAt - bulletin.t0 : NaN;
+    o.log(`  its media verified by every unit after ${mediaMs} ms`);
+    const newBulletin = { ...(await watch.lap()), api: await load.stop(), ...bulletin, mediaMs };
+    load = undefined;
+
     fleet.tell({ type: 'stop-plays' });
-    const soakSeconds = (performance.now() - soakStart) / 1000;
     const cpu = process.cpuUsage(cpu0);
-    const [figures, api] = await Promise.all([watch.stop(), loadResult.stop()]);
+    const harnessCpuCores = (cpu.user + cpu.system) / 1e6 / ((performance.now() - start) / 1000);
+    const peak = watch.peakRssMb();
+    await watch.stop();
     const loadAfter = loadavg()[0]!;
-    await Promise.all(changes);
 
     o.log('letting the last events be acknowledged…');
     await sleep(o.playSeconds * 1000 + 500);
@@ -199,9 +202,6 @@ export async function runFleet(broker: BrokerKind, o: FleetOptions): Promise<Fle
     const events = checkEvents(db, final.eventsLastSeq);
     db.close();
 
-    const all = Object.values(api.latencies)
-      .flat()
-      .sort((a, b) => a - b);
     return {
       broker,
       units: o.units,
@@ -210,33 +210,19 @@ export async function runFleet(broker: BrokerKind, o: FleetOptions): Promise<Fle
       createSeconds,
       connectSeconds,
       settleSeconds,
-      soakSeconds,
-      ...figures,
-      api: {
-        requests: all.length,
-        failures: api.failures,
-        p50Ms: percentile(all, 50),
-        p99Ms: percentile(all, 99),
-        byPath: Object.fromEntries(
-          Object.entries(api.latencies).map(([p, l]) => [
-            p,
-            {
-              n: l.length,
-              p99Ms: percentile(
-                l.sort((a, b) => a - b),
-                99,
-              ),
-            },
-          ]),
-        ),
-      },
-      feedMessages: api.feedMessages,
-      planChanges,
-      planToAllMs: Math.max(...planChanges.map((c) => c.acknowledgedMs)),
-      mediaToAllMs,
+      soak,
+      newBulletin,
+      serverPeakRssMb: peak.server,
+      brokers: peak.brokers.map((b, i) => ({
+        name: b.name,
+        peakRssMb: b.mb,
+        cpuCores:
+          ((soak.brokerCpuCores[i] ?? 0) * soak.seconds + (newBulletin.brokerCpuCores[i] ?? 0) * newBulletin.seconds) /
+          (soak.seconds + newBulletin.seconds),
+      })),
+      harnessCpuCores,
       events,
       telemetrySent: final.counters.telemetrySent,
-      harnessCpuCores: (cpu.user + cpu.system) / 1e6 / soakSeconds,
       bad: final.bad,
       badSamples: final.badSamples,
     };
@@ -245,26 +231,4 @@ export async function runFleet(broker: BrokerKind, o: FleetOptions): Promise<Fle
     await fleet.close();
     await rig.stop();
   }
-}
-
-/** Starts the dashboard load worker; `stop()` ends it and resolves with its timings. */
-function dashboardLoad(worker: Worker, start: LoadRequest) {
-  let resolveResult: (r: LoadResult) => void = () => undefined;
-  const result = new Promise<LoadResult>((r) => (resolveResult = r));
-  const started = new Promise<void>((resolve, reject) => {
-    worker.on('message', (m: LoadMessage) => {
-      if (m.type === 'started') resolve();
-      else if (m.type === 'error') reject(new Error(`dashboard load: ${m.message}`));
-      else resolveResult(m.result);
-    });
-    worker.on('error', reject);
-  });
-  worker.postMessage(start);
-  return {
-    started,
-    stop: () => {
-      worker.postMessage({ type: 'stop' } satisfies LoadRequest);
-      return result;
-    },
-  };
 }

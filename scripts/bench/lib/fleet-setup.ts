@@ -17,10 +17,12 @@ interface WindowSpec {
 export interface FleetCommune {
   /** Media of the first bulletin, held by every unit before the soak. */
   firstMedia: string;
-  /** Media of the bulletin approved during the soak. */
+  /** Media of the second bulletin, which no unit holds before it is approved. */
   secondMedia: string;
-  /** Makes the i-th plan change (0: approves the second bulletin); resolves when the API answered. */
-  changePlan(i: number): Promise<void>;
+  /** Moves the last window's end five minutes earlier, or back: every unit's plan changes. */
+  moveWindow(): Promise<void>;
+  /** Approves the second bulletin, for the whole commune. */
+  approveSecond(): Promise<void>;
 }
 
 function ok<T>(what: string, res: { status: number; body: T }, status = 200): T {
@@ -28,12 +30,19 @@ function ok<T>(what: string, res: { status: number; body: T }, status = 200): T 
   return res.body;
 }
 
+/** A new account of `role`, signed in, with its own password (people change the one an admin set). */
 async function person(admin: ApiClient, role: 'editor' | 'approver'): Promise<ApiClient> {
   const username = `${role}-${randomBytes(3).toString('hex')}`;
-  const password = `Bench-${randomBytes(12).toString('base64url')}`;
-  ok(`creating the ${role}`, await admin.post('/api/users', { username, role, password, communeIds: null }), 201);
+  const first = `Bench-${randomBytes(12).toString('base64url')}`;
+  ok(
+    `creating the ${role}`,
+    await admin.post('/api/users', { username, role, password: first, communeIds: null }),
+    201,
+  );
   const api = new ApiClient(admin.base);
-  await api.login(username, password);
+  await api.login(username, first);
+  const own = { currentPassword: first, newPassword: `Own-${randomBytes(12).toString('base64url')}` };
+  ok(`the ${role}'s own password`, await api.post('/api/auth/password', own), 204);
   return api;
 }
 
@@ -74,14 +83,18 @@ export async function setUpCommune(
   const windows = commune.windows;
   const last = windows[windows.length - 1]!;
   const [h, m] = last.end.split(':').map(Number) as [number, number];
-  const moved = { ...last, end: formatClock(h * 3600 + m * 60 - 300) };
+  const earlier = formatClock(h * 3600 + m * 60 - 300);
+  let moved = false;
   return {
     firstMedia: first!,
     secondMedia: second!,
-    async changePlan(i) {
-      if (i === 0) return void ok('approving', await approver.post(`/api/bulletins/${secondId}/approve`));
-      const next = i % 2 === 1 ? [...windows.slice(0, -1), moved] : windows;
+    async moveWindow() {
+      moved = !moved;
+      const next = moved ? [...windows.slice(0, -1), { ...last, end: earlier }] : windows;
       ok('moving a window', await admin.put('/api/communes/default/windows', { windows: next }));
+    },
+    async approveSecond() {
+      ok('approving', await approver.post(`/api/bulletins/${secondId}/approve`));
     },
   };
 }

@@ -67,7 +67,7 @@ describe('the fleet benchmark’s simulated units', () => {
     expect(view.units.every((u) => u.reportedPlanVersion === u.publishedPlanVersion)).toBe(true);
 
     const t0 = Date.now();
-    await commune.changePlan(0);
+    await commune.approveSecond();
     await waitFor('the new plan and its media at every unit', async () => {
       const r = await fleet.report({ planSince: t0, media: commune.secondMedia });
       return r.planned === N && r.holding === N ? r : undefined;
