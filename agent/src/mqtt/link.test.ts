@@ -93,4 +93,31 @@ describe('MqttLink', () => {
     await l.stop({ topic: topics.status(UNIT), payload: '{"online":false}' });
     expect(await retainedStatus()).toEqual({ online: false });
   });
+
+  // Issue #10, the flapping-link drill: mqtt.js keeps a QoS 1 publish whose connection fell before
+  // its PUBACK, and some it never sends again nor settles. The event publisher awaited one and
+  // never sent an event again; every publish must settle, as not sent if the link fell.
+  it('settles every publish when the link falls under it, as not sent, and publishes after', async () => {
+    const l = link(SECRET);
+    let brokerSide: Client | undefined;
+    broker.broker.on('clientReady', (c) => {
+      if (c.id === `loa-unit-${UNIT}`) brokerSide = c;
+    });
+    l.start();
+    const outcomes: Array<Promise<boolean>> = [];
+    for (let round = 0; round < 10; round++) {
+      await waitFor('connected', () => l.connected && brokerSide?.connected, 5000);
+      for (let i = 0; i < 20; i++) outcomes.push(l.publish(topics.events(UNIT), `{"n":${i}}`, { qos: 1 }));
+      brokerSide!.conn.destroy();
+      brokerSide = undefined;
+    }
+    const settled = new Set<number>();
+    outcomes.forEach((p, i) => void p.then(() => settled.add(i)));
+    await waitFor('every publish settled', () => settled.size === outcomes.length, 3000).catch(() => undefined);
+    expect(outcomes.length - settled.size, 'publishes never settled').toBe(0);
+    expect((await Promise.all(outcomes)).includes(false)).toBe(true);
+    await waitFor('connected again', () => l.connected, 5000);
+    expect(await l.publish(topics.events(UNIT), '{"n":"after"}', { qos: 1 })).toBe(true);
+    await l.stop();
+  });
 });

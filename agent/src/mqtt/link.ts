@@ -39,6 +39,8 @@ export class MqttLink {
   private failures = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private lastError = '';
+  /** Publishes waiting for their PUBACK: each settles as not sent when the connection closes. */
+  private readonly inFlight = new Set<() => void>();
 
   constructor(private readonly opts: LinkOptions) {}
 
@@ -73,7 +75,10 @@ export class MqttLink {
     this.client.on('connect', () => void this.connected_());
     this.client.on('message', (topic, payload) => this.dispatch(topic, payload));
     this.client.on('error', (err) => this.onError(err as Error & { code?: number | string }));
-    this.client.on('close', () => this.scheduleReconnect());
+    this.client.on('close', () => {
+      this.linkFell();
+      this.scheduleReconnect();
+    });
   }
 
   subscribe(filter: string, handler: MessageHandler): void {
@@ -96,13 +101,32 @@ export class MqttLink {
     if (hasWildcard(topic)) throw new TypeError(`refusing to publish to a wildcard topic: ${topic}`);
     const client = this.client;
     if (!client?.connected) return false;
+    // A QoS 1 publish whose connection falls before its PUBACK is kept by mqtt.js to be sent again,
+    // and some are never sent nor settled (seen in the flapping-link drill, issue #10): a caller
+    // awaiting one would wait for ever (the event publisher stopped sending for good). It counts
+    // as not sent once the connection closes; callers that must deliver send again on reconnect.
+    let fell = (): void => undefined;
+    const linkFell = new Promise<false>((resolve) => {
+      fell = () => resolve(false);
+      this.inFlight.add(fell);
+    });
     try {
-      await client.publishAsync(topic, payload, { qos: opts.qos, retain: opts.retain ?? false });
-      return true;
+      return await Promise.race([
+        client.publishAsync(topic, payload, { qos: opts.qos, retain: opts.retain ?? false }).then(() => true),
+        linkFell,
+      ]);
     } catch (err) {
       this.opts.log.debug(`publish to ${topic} failed: ${(err as Error).message}`);
       return false;
+    } finally {
+      this.inFlight.delete(fell);
     }
+  }
+
+  /** Settles every publish still waiting for its PUBACK as not sent. */
+  private linkFell(): void {
+    for (const fell of this.inFlight) fell();
+    this.inFlight.clear();
   }
 
   publishJson(topic: string, value: unknown, opts: PublishOptions): Promise<boolean> {
@@ -121,6 +145,7 @@ export class MqttLink {
     }
     await withTimeout(client.endAsync(!client.connected), 2000).catch(() => undefined);
     client.end(true);
+    this.linkFell();
     client.removeAllListeners();
     // mqtt.js may still emit a late stream error after `end`; nothing must crash the agent then.
     client.on('error', () => undefined);
