@@ -13,8 +13,8 @@ import type { DrillCommune } from './drill-commune.js';
 export type Item = PlanBody['items'][0];
 
 /**
- * Pins one bulletin per entry for the agent's unit, `inS` seconds from now; resolves with those
- * items (soonest first) once the agent holds the plan and its media.
+ * Once the agent is online, pins one bulletin per entry for its unit, `inS` seconds from now;
+ * resolves with those items (soonest first) once the agent holds the plan and its media.
  */
 export async function pinForAgent(
   admin: ApiClient,
@@ -24,6 +24,11 @@ export async function pinForAgent(
   sha256: string,
   entries: Array<{ title: string; inS: number }>,
 ): Promise<Item[]> {
+  await waitFor(
+    `${unitId} online`,
+    async () => ((await admin.get<{ online: boolean }>(`/api/units/${unitId}`)).body.online ? true : undefined),
+    20_000,
+  );
   const now = localSeconds().seconds;
   const ids = new Set(
     await commune.pin(entries.map((e) => ({ title: e.title, sha256, atS: now + e.inS, unitIds: [unitId] }))),

@@ -13,14 +13,15 @@ export const FLAPS = 5;
  * - the dashboard stays usable: every API answer within 1 s (past which a person stops feeling the
  *   page keep up), half of them within 50 ms (a few ms on an idle machine);
  * - the server does no real work for a unit coming and going: its CPU while the link flaps is at
- *   most a quarter above the same load's CPU while it does not. Calm and flapping halves alternate
- *   so that other processes on the machine weigh on both alike; the event-loop lag, which they
- *   inflate (its p99 reached 100 ms here with no flapping at all), is only reported. 100 ms of
- *   blocking on each status message of the flapping units showed as +65% CPU;
+ *   most 30% above the same load's CPU while it does not (measured: 0.9 to 1.15 times). Calm and
+ *   flapping halves alternate so that other processes on the machine weigh on both alike; the
+ *   event-loop lag, which they inflate (its p99 reached 100 ms here with no flapping at all), is
+ *   only reported. 100 ms of blocking on each status message of the flapping units showed as
+ *   +57% to +65% CPU;
  * - an event of the other units is acknowledged within 2 s of being made: the store takes a few
  *   ms, and an event lost on the way would wait for its unit's next resend round, every 5 s.
  */
-const BOUNDS = { apiMaxMs: 1000, apiMedianMs: 50, flapCpuRatio: 1.25, ackMaxMs: 2000 };
+const BOUNDS = { apiMaxMs: 1000, apiMedianMs: 50, flapCpuRatio: 1.3, ackMaxMs: 2000 };
 
 export interface FlapMeasure {
   flaps: number;
