@@ -1,7 +1,8 @@
 // Issue #9 in a real browser, for the technician: an alert raised by the server's own rules from a
 // unit's telemetry over MQTT (a hot board) appears live without a reload, clears, and stays in the
-// history, filtered by unit and kind; the commune's thresholds and webhook are edited by the
-// technician, the server's refusals are shown in words and nothing is half-saved; a viewer only reads.
+// history, filtered by unit and kind; the technician clears one by hand and it moves to the history
+// live; the commune's thresholds and webhook are edited by the technician, the server's refusals
+// are shown in words and nothing is half-saved; a viewer only reads.
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -165,11 +166,33 @@ describe('alerts in the browser', () => {
     expect(await card.getByLabel(/Địa chỉ webhook/).inputValue()).toBe('https://tinh.example/loa-hook');
   });
 
+  it('lets the technician clear an alert by hand: it leaves the raised list, and the history says who', async () => {
+    const now = () => raised().locator('li', { hasText: 'Nguồn điện yếu' }).filter({ hasText: 'Cụm loa Mát' });
+    await now().waitFor();
+    const before = await raised().locator('li').count();
+    await page.evaluate(() => ((window as unknown as { sameDocument: boolean }).sameDocument = true));
+    await now().getByRole('button', { name: 'Đã xử lý' }).click();
+    await now().waitFor({ state: 'detached' });
+    expect(await raised().locator('li').count()).toBe(before - 1);
+    // The history follows from the live feed alone: it is not reloaded by the click.
+    const past = history().locator('li', { hasText: 'Nguồn điện yếu' }).filter({ hasText: 'Cụm loa Mát' });
+    await past.getByText(`${world.accounts.technician.username} đánh dấu đã xử lý`).waitFor();
+    expect(await past.locator('.badge').textContent()).toBe('Đã hết');
+    expect(await past.getByRole('button').count()).toBe(0);
+    expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
+    const audit = await world.server.admin.get<{ entries: Array<{ username: string }> }>(
+      '/api/audit?action=alert.clear',
+    );
+    expect(audit.body.entries.map((e) => e.username)).toEqual([world.accounts.technician.username]);
+  });
+
   it('shows a viewer the alerts and the thresholds, read-only', async () => {
     await signOut(page);
     await signIn(page, world.server.base, world.accounts.viewer);
     await page.goto(`${world.server.base}/#/alerts`);
     await raised().locator('li', { hasText: 'Bo mạch quá nóng' }).waitFor();
+    // Clearing by hand is alerts:manage: a viewer has no button for it.
+    expect(await raised().getByRole('button').count()).toBe(0);
     const card = page.getByRole('region', { name: 'Ngưỡng cảnh báo của xã' });
     await card.getByText('Chỉ kỹ thuật viên hoặc quản trị mới sửa được các ngưỡng này.').waitFor();
     expect(await card.textContent()).toContain('https://tinh.example/loa-hook');

@@ -331,6 +331,8 @@ export const en: Record<keyof typeof vi, string> = {
   'alerts.allKinds': 'All kinds',
   'alerts.raisedAt': 'Raised',
   'alerts.clearedAt': 'Cleared',
+  'alerts.clear': 'Clear',
+  'alerts.clearedBy': 'cleared by {user}',
   'alerts.message': 'Detail',
   'alerts.server': 'Server',
   'alerts.settings': 'Alert thresholds of the commune',

@@ -330,6 +330,8 @@ export const vi = {
   'alerts.allKinds': 'Mọi loại',
   'alerts.raisedAt': 'Bắt đầu báo',
   'alerts.clearedAt': 'Hết lúc',
+  'alerts.clear': 'Đã xử lý',
+  'alerts.clearedBy': '{user} đánh dấu đã xử lý',
   'alerts.message': 'Chi tiết',
   'alerts.server': 'Máy chủ',
   'alerts.settings': 'Ngưỡng cảnh báo của xã',

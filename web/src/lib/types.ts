@@ -190,6 +190,8 @@ export interface Alert {
   message: string;
   raisedAt: number;
   clearedAt: number | null;
+  /** What the rule kept (the wanted relay state…), and `clearedBy` when a person cleared it. */
+  detail?: Record<string, unknown> | null;
 }
 
 export interface User {

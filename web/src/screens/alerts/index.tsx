@@ -1,17 +1,19 @@
 // Cảnh báo (issue #9): what the technician acts on. The alerts raised now (kept live by the socket's
 // `alert` events), their history filtered by unit and kind, and the commune's thresholds and
-// webhook — editable with `alerts:manage`, read-only for everyone else.
+// webhook — editable with `alerts:manage`, read-only for everyone else. With that permission an
+// alert raised now can be cleared by hand (a fault fixed on site that no good sign will clear).
 import { t, tOr, useLanguage } from '../../i18n/index.js';
-import { query } from '../../lib/api.js';
+import { api, query } from '../../lib/api.js';
 import { dateTime } from '../../lib/format.js';
 import { href, setParam } from '../../lib/router.js';
-import { can } from '../../lib/session.js';
+import { can, me } from '../../lib/session.js';
 import { useApi, useLiveReload } from '../../lib/use-api.js';
 import { useCommune } from '../../data/communes.js';
 import { useUnits } from '../../data/units.js';
 import type { Alert, Commune, Unit } from '../../lib/types.js';
 import type { ScreenProps } from '../../routes.js';
 import { ErrorNote } from '../../ui/ErrorNote.js';
+import { useAction } from '../../ui/use-action.js';
 import { AlertSettingsCard } from './AlertSettings.js';
 
 /** The kinds the server's rules raise (server/src/alerts), offered in the filter even before one happened. */
@@ -26,12 +28,46 @@ const KINDS = [
   'under-voltage',
 ];
 
-function AlertLine({ a, units, tz }: { a: Alert; units: Map<string, Unit>; tz: string }) {
+/** Who may clear this alert by hand: `alerts:manage`, and for the server's own alerts an account over every commune. */
+function clearable(a: Alert): boolean {
+  return a.state === 'raised' && can('alerts:manage') && (a.unitId !== null || me()?.communeIds === null);
+}
+
+/** "Đã xử lý": POST /api/alerts/:id/clear; the live `alert` event then moves it to the history. */
+function ClearButton({ a, onCleared }: { a: Alert; onCleared: () => void }) {
+  const { busy, error, run } = useAction();
+  const clear = () =>
+    void run(async () => {
+      await api.post(`/api/alerts/${encodeURIComponent(String(a.id))}/clear`);
+      onCleared();
+    });
+  return (
+    <>
+      <button type="button" disabled={busy} onClick={clear} aria-describedby={`alert-${a.id}-what`}>
+        ✓ {t('alerts.clear')}
+      </button>
+      <ErrorNote error={error} />
+    </>
+  );
+}
+
+function AlertLine({
+  a,
+  units,
+  tz,
+  onCleared,
+}: {
+  a: Alert;
+  units: Map<string, Unit>;
+  tz: string;
+  onCleared?: () => void;
+}) {
   const unit = a.unitId ? units.get(a.unitId) : undefined;
+  const clearedBy = typeof a.detail?.clearedBy === 'string' ? a.detail.clearedBy : null;
   return (
     <li class="alert-line" data-alert={a.id}>
       <span class={`badge ${a.state === 'raised' ? 'bad' : ''}`}>{t(`alert.${a.state}`)}</span>{' '}
-      <strong>{tOr(`alert.kind.${a.kind}`, a.kind)}</strong>
+      <strong id={`alert-${a.id}-what`}>{tOr(`alert.kind.${a.kind}`, a.kind)}</strong>
       {' · '}
       {a.unitId ? <a href={href('units', a.unitId)}>{unit?.name ?? a.unitId}</a> : t('alerts.server')}
       <br />
@@ -42,7 +78,13 @@ function AlertLine({ a, units, tz }: { a: Alert; units: Map<string, Unit>; tz: s
       <span class="muted">
         {t('alerts.raisedAt')}: {dateTime(a.raisedAt, tz)}
         {a.clearedAt !== null && ` · ${t('alerts.clearedAt')}: ${dateTime(a.clearedAt, tz)}`}
+        {clearedBy !== null && ` · ${t('alerts.clearedBy', { user: clearedBy })}`}
       </span>
+      {onCleared && clearable(a) && (
+        <div>
+          <ClearButton a={a} onCleared={onCleared} />
+        </div>
+      )}
     </li>
   );
 }
@@ -58,7 +100,7 @@ function Raised({ commune, units }: { commune: Commune; units: Map<string, Unit>
       {raised.data && mine.length === 0 && <p class="muted">{t('alerts.noneRaised')}</p>}
       <ul class="plain stack">
         {mine.map((a) => (
-          <AlertLine key={a.id} a={a} units={units} tz={commune.timeZone} />
+          <AlertLine key={a.id} a={a} units={units} tz={commune.timeZone} onCleared={raised.reload} />
         ))}
       </ul>
     </section>
