@@ -1,13 +1,14 @@
 // `npm run bench -- fleet [--units 5000] [--soak-seconds 90] [--broker embedded|mosquitto|cluster|all]
 //   [--workers 4] [--telemetry-seconds 10] [--play-every 30] [--play-seconds 10] [--plan-change-every 60]
-//   [--api-users 2] [--api-pause-ms 500] [--browsers 1] [--profile DIR]`
+//   [--api-users 2] [--api-pause-ms 500] [--browsers 1] [--profile DIR] [--mosquitto-queue N]`
 // Issue #10: a province's fleet on one machine. The server runs as its own process (as `npm start`
 // runs it); N simulated units speak the real protocol from a few worker threads (fleet-unit.ts):
 // their own credentials and will, retained status, telemetry, signed plans verified and
 // acknowledged, media wanted and fetched, play events numbered and acknowledged. During the soak
 // plans change for every unit, and people read the dashboard from another thread. Prints the
 // figures against the issue's targets, brokers side by side, then one line of JSON.
-// `--soak-seconds 600` is the issue's 10-minute soak; `--profile DIR` writes the server's CPU profile.
+// `--soak-seconds 600` is the issue's 10-minute soak; `--profile DIR` writes the server's CPU profile;
+// `--mosquitto-queue N` runs Mosquitto with `max_queued_messages N` added to the exported configuration.
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { BROKERS, RigUnavailable, type BrokerKind } from './lib/fleet-rigs.js';
@@ -26,6 +27,7 @@ const NUMERIC = {
   'api-users': 'apiUsers',
   'api-pause-ms': 'apiPauseMs',
   browsers: 'browsers',
+  'mosquitto-queue': 'mosquittoQueue',
 } as const;
 
 function parseArgs(args: string[]): { o: FleetOptions; brokers: BrokerKind[] } {
@@ -113,6 +115,7 @@ const ROWS: Row[] = [
     '  each change: delivered / acknowledged, ms',
     (r) => r.soak.planChanges.map((c) => `${f0(c.deliveredMs)}/${f0(c.acknowledgedMs)}`).join(' '),
   ],
+  ['  server RSS, largest seen, MB', (r) => f0(r.soak.serverRssMaxMb)],
   [
     '  CPU, cores: server / broker',
     (r) => `${f2(r.soak.serverCpuCores)} / ${r.soak.brokerCpuCores.map(f2).join('+') || '—'}`,
@@ -134,6 +137,7 @@ const ROWS: Row[] = [
   ],
   ['  lag max, ms', (r) => f0(r.newBulletin.lagMaxMs)],
   [`  dashboard API p99, ms (≤ ${TARGETS.apiP99Ms})`, (r) => f1(r.newBulletin.api.p99Ms), v('newBulletinApiP99')],
+  ['  server RSS, largest seen, MB', (r) => f0(r.newBulletin.serverRssMaxMb)],
   [
     '  CPU, cores: server / broker',
     (r) => `${f2(r.newBulletin.serverCpuCores)} / ${r.newBulletin.brokerCpuCores.map(f2).join('+') || '—'}`,
@@ -189,6 +193,8 @@ export async function main(args: string[]) {
     }
   }
   if (results.length) printTable(results);
+  if (o.mosquittoQueue !== undefined && brokers.includes('mosquitto'))
+    console.log(`Mosquitto ran with max_queued_messages ${o.mosquittoQueue} added to the exported configuration.`);
   for (const [b, why] of Object.entries(unavailable)) console.log(`${b}: not run — ${why}`);
   const { log: _log, ...options } = o;
   console.log(

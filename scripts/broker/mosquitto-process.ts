@@ -34,10 +34,14 @@ export interface Mosquitto {
   stop(): Promise<void>;
 }
 
-/** Exports the configuration from `dataDir` with the real CLI, then starts Mosquitto on it. */
+/**
+ * Exports the configuration from `dataDir` with the real CLI, then starts Mosquitto on it.
+ * `extraConf`: lines added after the exported ones (a benchmark trying a tuning).
+ */
 export async function startMosquitto(
   dataDir: string,
   login: { username: string; password: string },
+  extraConf = '',
 ): Promise<Mosquitto> {
   const port = await freePort();
   const exportDir = join(dataDir, 'mosquitto');
@@ -52,7 +56,7 @@ export async function startMosquitto(
   const runDir = mkdtempSync(join(tmpdir(), 'loa-mosquitto-'));
   const conf = join(runDir, 'test.conf');
   const user = process.getuid?.() === 0 ? 'user root\n' : '';
-  writeFileSync(conf, readFileSync(join(exportDir, 'mosquitto.conf'), 'utf8') + user);
+  writeFileSync(conf, readFileSync(join(exportDir, 'mosquitto.conf'), 'utf8') + user + extraConf);
   let out = '';
   const child = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));

@@ -20,26 +20,39 @@ export interface Rig {
   unitUrls: string[];
   /** Broker processes apart from the server, whose memory and CPU count too. */
   brokers: Array<{ name: string; pid: number }>;
+  /** What an external broker logged that may explain a failure (warnings, dropped messages). */
+  brokerNotes?(): string[];
   stop(): Promise<void>;
 }
 
 /** A broker this checkout cannot run yet: the benchmark says so and goes on with the others. */
 export class RigUnavailable extends Error {}
 
-export async function startRig(kind: BrokerKind, nodeArgs: string[] = []): Promise<Rig> {
+export interface RigOptions {
+  /** Extra Node options for the server (a CPU profile). */
+  nodeArgs?: string[];
+  /**
+   * Mosquitto's `max_queued_messages` (per client, default 1000), set after the exported
+   * configuration: the control plane's one connection receives every unit's messages.
+   */
+  mosquittoQueue?: number;
+}
+
+export async function startRig(kind: BrokerKind, opts: RigOptions = {}): Promise<Rig> {
+  const nodeArgs = opts.nodeArgs ?? [];
   if (kind === 'embedded') {
     const server = await startServerProcess({}, nodeArgs);
     return { kind, server, unitUrls: [server.mqttUrl], brokers: [], stop: () => server.stop() };
   }
-  if (kind === 'mosquitto') return startWithMosquitto(nodeArgs);
+  if (kind === 'mosquitto') return startWithMosquitto(nodeArgs, opts.mosquittoQueue);
   return startWithCluster(nodeArgs);
 }
 
-async function startWithMosquitto(nodeArgs: string[]): Promise<Rig> {
+async function startWithMosquitto(nodeArgs: string[], queue: number | undefined): Promise<Rig> {
   // Configured with the real `broker:export` CLI, as an operator would (and as the tests do).
   const dataDir = mkdtempSync(join(tmpdir(), 'loa-bench-mosquitto-'));
   const login = { username: 'loa-server', password: randomBytes(24).toString('base64url') };
-  const mosquitto = await startMosquitto(dataDir, login);
+  const mosquitto = await startMosquitto(dataDir, login, queue === undefined ? '' : `max_queued_messages ${queue}\n`);
   try {
     const server = await startServerProcess(
       {
@@ -57,6 +70,15 @@ async function startWithMosquitto(nodeArgs: string[]): Promise<Rig> {
       server,
       unitUrls: [mosquitto.url],
       brokers: [{ name: 'mosquitto', pid: mosquitto.child.pid! }],
+      brokerNotes: () => [
+        ...new Set(
+          mosquitto
+            .log()
+            .split('\n')
+            .filter((l) => /warn|error|drop/i.test(l))
+            .map((l) => l.replace(/^\d+: /, '').replace(/loa-unit-[\w-]+|thon-\d+/g, '…')),
+        ),
+      ],
       async stop() {
         await server.stop();
         await mosquitto.stop();

@@ -28,6 +28,8 @@ export interface FleetOptions {
   browsers: number;
   /** Write the server's CPU profile here (node --cpu-prof). */
   profileDir?: string;
+  /** Mosquitto's per-client queue, instead of the exported configuration's default (fleet-rigs.ts). */
+  mosquittoQueue?: number;
   log(line: string): void;
 }
 
@@ -50,7 +52,7 @@ export interface FleetResult {
   connectSeconds: number;
   settleSeconds: number;
   soak: Phase & { planChanges: PlanChange[] };
-  newBulletin: Phase & PlanChange & { mediaMs: number };
+  newBulletin: Phase & PlanChange & { mediaMs: number; media: MediaFigures };
   serverPeakRssMb: number;
   brokers: Array<{ name: string; peakRssMb: number; cpuCores: number }>;
   harnessCpuCores: number;
@@ -58,6 +60,21 @@ export interface FleetResult {
   telemetrySent: number;
   bad: number;
   badSamples: string[];
+}
+
+/** What the server published of the new bulletin's media (GET /api/media/distribution). */
+export interface MediaFigures {
+  bytes: number;
+  /** Bytes published over the file's size: about 1 when the fan-out works as designed (DESIGN §3). */
+  copiesPublished: number;
+  rounds: number;
+  wantsReceived: number;
+}
+
+interface DistributionStats {
+  bytesPublished: number;
+  roundsPublished: number;
+  wantsReceived: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -73,7 +90,10 @@ async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T 
 }
 
 export async function runFleet(broker: BrokerKind, o: FleetOptions): Promise<FleetResult> {
-  const rig = await startRig(broker, o.profileDir ? ['--cpu-prof', '--cpu-prof-dir', o.profileDir] : []);
+  const rig = await startRig(broker, {
+    nodeArgs: o.profileDir ? ['--cpu-prof', '--cpu-prof-dir', o.profileDir] : [],
+    mosquittoQueue: o.mosquittoQueue,
+  });
   const fleet = new FleetWorkers();
   let load: Awaited<ReturnType<typeof startDashboardLoad>> | undefined;
   try {
@@ -173,6 +193,8 @@ export async function runFleet(broker: BrokerKind, o: FleetOptions): Promise<Fle
     const soak = { ...(await watch.lap()), api: await load.lap(), planChanges };
 
     o.log('a new bulletin for the whole commune: its plan and its media to every unit…');
+    const distribution = async () => (await server.api.get<DistributionStats>('/api/media/distribution')).body;
+    const before = await distribution();
     const bulletin = await timeChange(() => commune.approveSecond(), 'the new bulletin');
     const media = await until('the new media at every unit', 180_000, async () => {
       const r = await fleet.report({ media: commune.secondMedia });
@@ -182,8 +204,18 @@ export async function runFleet(broker: BrokerKind, o: FleetOptions): Promise<Fle
       return undefined;
     });
     const mediaMs = media ? media.holdingLastAt - bulletin.t0 : NaN;
-    o.log(`  its media verified by every unit after ${mediaMs} ms`);
-    const newBulletin = { ...(await watch.lap()), api: await load.stop(), ...bulletin, mediaMs };
+    const after = await distribution();
+    const published: MediaFigures = {
+      bytes: commune.secondMediaBytes,
+      copiesPublished: (after.bytesPublished - before.bytesPublished) / commune.secondMediaBytes,
+      rounds: after.roundsPublished - before.roundsPublished,
+      wantsReceived: after.wantsReceived - before.wantsReceived,
+    };
+    o.log(
+      `  its media verified by every unit after ${mediaMs} ms; ${published.copiesPublished.toFixed(1)} copies ` +
+        `published in ${published.rounds} rounds for ${published.wantsReceived} wants`,
+    );
+    const newBulletin = { ...(await watch.lap()), api: await load.stop(), ...bulletin, mediaMs, media: published };
     load = undefined;
 
     fleet.tell({ type: 'stop-plays' });
@@ -226,6 +258,10 @@ export async function runFleet(broker: BrokerKind, o: FleetOptions): Promise<Fle
       bad: final.bad,
       badSamples: final.badSamples,
     };
+  } catch (err) {
+    const notes = rig.brokerNotes?.() ?? [];
+    if (notes.length) o.log(`the broker said: ${notes.slice(0, 5).join(' | ')}`);
+    throw err;
   } finally {
     await load?.terminate();
     await fleet.close();

@@ -17,8 +17,9 @@ interface WindowSpec {
 export interface FleetCommune {
   /** Media of the first bulletin, held by every unit before the soak. */
   firstMedia: string;
-  /** Media of the second bulletin, which no unit holds before it is approved. */
+  /** Media of the second bulletin, which no unit holds before it is approved, and its size. */
   secondMedia: string;
+  secondMediaBytes: number;
   /** Moves the last window's end five minutes earlier, or back: every unit's plan changes. */
   moveWindow(): Promise<void>;
   /** Approves the second bulletin, for the whole commune. */
@@ -57,7 +58,7 @@ export async function setUpCommune(
   ok('quiet hours', await admin.request('PATCH', '/api/communes/default', { quietHours: null }));
   const commune = ok('the commune', await admin.get<{ windows: WindowSpec[] }>('/api/communes/default'));
   const [first, second] = await Promise.all(
-    audio.map(async (file) => ok('upload', await admin.upload<{ sha256: string }>(file), 201).sha256),
+    audio.map(async (file) => ok('upload', await admin.upload<{ sha256: string; bytes: number }>(file), 201)),
   );
   const now = Date.now();
   const bulletin = async (title: string, sha256: string) => {
@@ -77,8 +78,8 @@ export async function setUpCommune(
     ok('submitting', await editor.post(`/api/bulletins/${b.id}/submit`));
     return b.id;
   };
-  ok('approving', await approver.post(`/api/bulletins/${await bulletin('Bản tin sáng', first!)}/approve`));
-  const secondId = await bulletin('Thông báo tiêm phòng', second!);
+  ok('approving', await approver.post(`/api/bulletins/${await bulletin('Bản tin sáng', first!.sha256)}/approve`));
+  const secondId = await bulletin('Thông báo tiêm phòng', second!.sha256);
 
   const windows = commune.windows;
   const last = windows[windows.length - 1]!;
@@ -86,8 +87,9 @@ export async function setUpCommune(
   const earlier = formatClock(h * 3600 + m * 60 - 300);
   let moved = false;
   return {
-    firstMedia: first!,
-    secondMedia: second!,
+    firstMedia: first!.sha256,
+    secondMedia: second!.sha256,
+    secondMediaBytes: second!.bytes,
     async moveWindow() {
       moved = !moved;
       const next = moved ? [...windows.slice(0, -1), { ...last, end: earlier }] : windows;

@@ -3,7 +3,13 @@
 // laps (one per phase of the benchmark). prom-client's lag histogram starts afresh at every scrape,
 // so each sample is one window's p99; the worst window is reported, at least as strict as the p99
 // over the whole lap. The histogram samples every 10 ms, so an idle loop reads about 10 ms.
+import { readFileSync } from 'node:fs';
 import { cpuSecondsOf, peakRssMbOf } from './server-process.js';
+
+function rssMbOf(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Math.round(Number(m[1]) / 1024) : NaN;
+}
 
 export interface LapFigures {
   /** Worst window's p99, the median window's p99, and the longest single delay, ms. */
@@ -16,6 +22,8 @@ export interface LapFigures {
   serverCpuCores: number;
   brokerCpuCores: number[];
   unitsOnlineMin: number;
+  /** The server's largest resident memory seen at a scrape during the lap, MB. */
+  serverRssMaxMb: number;
 }
 
 interface Window {
@@ -36,7 +44,9 @@ export function watchServer(opts: {
 }) {
   let windows: Window[] = [];
   let online: number[] = [];
+  let rssMax = 0;
   const scrape = async () => {
+    rssMax = Math.max(rssMax, rssMbOf(opts.serverPid));
     const text = await (await fetch(`${opts.base}/metrics`)).text();
     const p99 = gauge(text, 'nodejs_eventloop_lag_p99_seconds');
     const max = gauge(text, 'nodejs_eventloop_lag_max_seconds');
@@ -73,7 +83,9 @@ export function watchServer(opts: {
         serverCpuCores: (cpu[0]! - cpu0[0]!) / seconds,
         brokerCpuCores: cpu.slice(1).map((c, i) => (c - cpu0[i + 1]!) / seconds),
         unitsOnlineMin: online.length ? Math.min(...online) : NaN,
+        serverRssMaxMb: rssMax,
       };
+      rssMax = 0;
       windows = [];
       online = [];
       cpu0 = cpu;
