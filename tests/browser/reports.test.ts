@@ -1,8 +1,8 @@
 // Issue #9 in a real browser: the as-run report (nhật ký phát) a commune sends upward. Real play-log
 // rows: one unit is a real agent process that plays the bulletin through its (null) sink; one is a
 // plain MQTT client speaking the real protocol that reports the item failed; one never reports.
-// The page shows planned against aired, what failed and why and the units that missed the window,
-// downloads the server's CSV and opens its printable page.
+// The page shows planned against aired, what failed and why and the units that missed the window
+// (and which window), downloads the server's CSV and opens its printable page.
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,11 +27,16 @@ describe('as-run reports in the browser', () => {
   const work = mkdtempSync(join(tmpdir(), 'loa-browser-reports-'));
   const today = toZoned(Date.now(), TZ).date;
   const REASON = 'ALSA: thiết bị âm thanh đang bận';
+  /** The window instance the bulletin was planned in, as the report names it: '2026-12-02 09:10–10:15'. */
+  let windowLabel = '';
 
   beforeAll(async () => {
     world = await startWorld({ roles: ['editor', 'approver', 'viewer'] });
     const { admin } = world.server;
-    await windowAroundNow(world.server);
+    const opened = Date.now();
+    const { start, end } = await windowAroundNow(world.server);
+    // The window opened 5 minutes before now: its instance carries the date it started on.
+    windowLabel = `${toZoned(opened - 5 * 60_000, TZ).date} ${start}–${end}`;
     const secrets = new Map<string, { secret: string; serverPublicKey: string }>();
     for (const [id, name] of [
       ['cum-dong', 'Cụm loa Đồng'],
@@ -145,7 +150,11 @@ describe('as-run reports in the browser', () => {
     const reasons = row.getByRole('cell').nth(3);
     expect(await reasons.textContent()).toContain(`Lỗi: ${REASON} ×1`);
     expect(await reasons.textContent()).toContain('cụm loa không báo về ×1');
-    expect(await row.getByRole('cell').nth(4).textContent()).toBe('Cụm loa Đồi, Cụm loa Xa');
+    // Who missed which window: the failed unit and the silent one, each with the window instance.
+    expect(await row.getByRole('cell').nth(4).locator('li').allTextContents()).toEqual([
+      `Cụm loa Đồi: ${windowLabel}`,
+      `Cụm loa Xa: ${windowLabel}`,
+    ]);
     expect(await page.getByTestId('report-summary').textContent()).toMatch(/^Đã phát 1\/3 lần theo lịch/);
   });
 
@@ -158,7 +167,8 @@ describe('as-run reports in the browser', () => {
     expect(await group('cum-dong').getByRole('cell').nth(0).textContent()).toBe('1 lần · 0,2 phút');
     expect(await group('cum-dong').getByRole('cell').nth(1).textContent()).toBe('1 lần · 0,2 phút');
     expect(await group('cum-doi').getByRole('cell').nth(3).textContent()).toContain(REASON);
-    expect(await group('cum-xa').getByRole('cell').nth(4).textContent()).toBe('Cụm loa Xa');
+    expect(await group('cum-xa').getByRole('cell').nth(4).textContent()).toBe(`Cụm loa Xa: ${windowLabel}`);
+    expect(await group('cum-dong').getByRole('cell').nth(4).textContent()).toBe('—');
     expect(page.url()).toContain('groupBy=unit');
 
     await page.getByRole('combobox', { name: 'Nhóm theo' }).selectOption('zone');
@@ -195,6 +205,7 @@ describe('as-run reports in the browser', () => {
     expect(csv).toContain('Cụm loa lỡ khung giờ');
     expect(csv).toContain('Thông báo tiêm phòng,3,');
     expect(csv).toContain(REASON);
+    expect(csv).toContain(`Cụm loa Xa (${windowLabel})`);
   });
 
   it('opens the printable page of the month, one commune per page', async () => {
@@ -211,8 +222,7 @@ describe('as-run reports in the browser', () => {
     const body = await printable.locator('tbody').textContent();
     expect(body).toContain('Thông báo tiêm phòng');
     expect(body).toContain(REASON);
-    expect(body).toContain('Cụm loa Đồi');
-    expect(body).toContain('Cụm loa Xa');
+    expect(body).toContain(`Cụm loa Đồi (${windowLabel}); Cụm loa Xa (${windowLabel})`);
     await screenshot(printable, 'reports-printable-page');
     await printable.close();
   });

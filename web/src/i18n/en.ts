@@ -368,6 +368,7 @@ export const en: Record<keyof typeof vi, string> = {
   'report.minutes': '{n} min',
   'report.reasons': 'Why',
   'report.missed': 'Units that missed a window',
+  'report.missedCount': '{n} windows',
   'report.total': 'Total',
   'report.empty': 'Nothing was planned in this period.',
   'report.csv': 'Download CSV (Excel)',

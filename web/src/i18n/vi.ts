@@ -367,6 +367,7 @@ export const vi = {
   'report.minutes': '{n} phút',
   'report.reasons': 'Lý do',
   'report.missed': 'Cụm loa lỡ khung giờ',
+  'report.missedCount': '{n} khung giờ',
   'report.total': 'Tổng cộng',
   'report.empty': 'Không có bản tin nào theo lịch trong kỳ này.',
   'report.csv': 'Tải tệp CSV (Excel)',

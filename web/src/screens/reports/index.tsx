@@ -10,6 +10,7 @@ import { useApi, useLiveReload } from '../../lib/use-api.js';
 import { selectCommune, useCommune, useCommunes } from '../../data/communes.js';
 import type { ScreenProps } from '../../routes.js';
 import { ErrorNote } from '../../ui/ErrorNote.js';
+import { MissedWindows, type MissedWindow } from './MissedWindows.js';
 import './reports.css';
 
 export type GroupBy = 'day' | 'month' | 'unit' | 'zone' | 'bulletin';
@@ -27,6 +28,8 @@ export interface ReportRow {
   refusedCount: number;
   reasons: Record<string, number>;
   missedUnits: string[];
+  /** Each window instance a unit missed (server/src/reports): what the last column names. */
+  missedWindows: MissedWindow[];
 }
 interface Report {
   commune: { id: string; name: string; timeZone: string };
@@ -117,9 +120,7 @@ function ReportTable({ report }: { report: Report }) {
                     )}
                   </td>
                   <td data-label={t('report.missed')}>
-                    {r.missedUnits.length
-                      ? [...r.missedUnits].sort((x, y) => x.localeCompare(y, 'vi')).join(', ')
-                      : '—'}
+                    <MissedWindows missed={r.missedWindows} />
                   </td>
                 </tr>
               );
