@@ -1,6 +1,8 @@
 // Issue #5 in a real browser: an editor writes a bulletin (from a file, and from the microphone)
-// and submits it; an approver approves one — which then shows on today's timeline — and rejects
-// another with a reason the editor reads. Real server, real ffmpeg, Debian's Chromium.
+// and submits it — a recording too quiet to reach the loudness target is said so, with what to do;
+// an approver approves one — which then shows on today's timeline — and rejects another with a
+// reason the editor reads. Real server, real ffmpeg, Debian's Chromium.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +20,8 @@ describe('bulletins, from the editor to the approver', () => {
   let page: Page;
   const work = mkdtempSync(join(tmpdir(), 'loa-browser-'));
   const title = 'Thông báo tiêm phòng gia súc';
+  /** The bulletin the approver rejects, which its editor then corrects. */
+  let rejectedId = '';
 
   beforeAll(async () => {
     world = await startWorld({ roles: ['editor', 'approver'] });
@@ -50,19 +54,36 @@ describe('bulletins, from the editor to the approver', () => {
     expect(await page.locator('.who').textContent()).toContain('Biên tập viên');
   });
 
-  it('lets an editor write a bulletin from an uploaded file and submit it', async () => {
+  it('lets an editor write a bulletin from a too quiet recording, says what to do about it, and submits it', async () => {
+    // About −56 LUFS: past what the +30 dB gain cap can bring to the −16 LUFS target (issue #6).
+    const quiet = join(work, 'tiem-phong-nho.mp3');
+    const lavfi = 'sine=frequency=440:duration=4';
+    execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', lavfi, '-af', 'volume=-34dB', '-ac', '1', quiet]);
     await page.getByRole('navigation', { name: 'Mục chính' }).getByRole('link', { name: 'Bản tin' }).click();
     await page.getByRole('link', { name: 'Soạn bản tin' }).click();
     await page.getByLabel('Tiêu đề').fill(title);
-    await page.getByLabel('Chọn tệp âm thanh').setInputFiles(makeTone(work, 4, 'tiem-phong.mp3'));
+    await page.getByLabel('Chọn tệp âm thanh').setInputFiles(quiet);
     await page.getByTestId('media-ready').waitFor({ timeout: 20_000 });
     expect(await page.getByTestId('media-ready').textContent()).toContain('0:04');
+    const warnings = page.getByTestId('media-warnings');
+    expect(await warnings.locator('li').evaluateAll((li) => li.map((x) => x.getAttribute('data-warning')))).toEqual([
+      'gain-capped',
+      'loudness-missed',
+    ]);
+    expect(await warnings.textContent()).toContain(
+      'Bản ghi quá nhỏ, đã khuếch đại tối đa mà vẫn chưa đủ — nên thu lại gần micrô hơn',
+    );
     await page.getByLabel('Vào giờ cố định').check();
     await page.getByLabel('Giờ phát', { exact: true }).fill(clockIn(10));
     await page.getByRole('button', { name: 'Lưu và gửi duyệt' }).click();
 
     await page.getByRole('heading', { name: title, level: 1 }).waitFor();
     await page.locator('.badge', { hasText: 'Chờ duyệt' }).waitFor();
+    // Said again where it is read before approval: on the bulletin, beside its audio.
+    await page
+      .getByTestId('media-warnings')
+      .getByText(/^Bản ghi quá nhỏ/)
+      .waitFor();
     // Not theirs to approve: an editor sees no approval buttons.
     expect(await page.getByRole('button', { name: 'Phê duyệt' }).count()).toBe(0);
   });
@@ -99,6 +120,7 @@ describe('bulletins, from the editor to the approver', () => {
     });
     expect(b.status, JSON.stringify(b.body)).toBe(201);
     expect((await editor.post(`/api/bulletins/${b.body.id}/submit`)).status).toBe(200);
+    rejectedId = b.body.id;
 
     await page.goto(`${world.server.base}/#/bulletins/${b.body.id}`);
     await page.getByRole('button', { name: 'Từ chối', exact: true }).click();
@@ -106,6 +128,8 @@ describe('bulletins, from the editor to the approver', () => {
     await page.getByLabel('Lý do từ chối').fill(reason);
     await page.getByRole('button', { name: 'Từ chối bản tin' }).click();
     await page.locator('.badge', { hasText: 'Bị từ chối' }).waitFor();
+    // Not theirs: the approver may not edit the editor's bulletin.
+    expect(await page.getByRole('link', { name: 'Sửa', exact: true }).count()).toBe(0);
 
     await signOut(page);
     await signIn(page, world.server.base, world.accounts.editor);
@@ -117,11 +141,39 @@ describe('bulletins, from the editor to the approver', () => {
     await page.getByRole('button', { name: 'Gửi duyệt' }).waitFor();
   });
 
+  it('lets the editor edit the rejected bulletin: only what changed is saved, and it is a draft again', async () => {
+    const before = (await world.server.admin.get<Record<string, unknown>>(`/api/bulletins/${rejectedId}`)).body;
+    await page.getByRole('link', { name: 'Sửa', exact: true }).click();
+    await page.getByRole('heading', { name: 'Sửa bản tin', level: 1 }).waitFor();
+    expect(await page.getByLabel('Tiêu đề').inputValue()).toBe('Thông báo bị sai ngày');
+    expect(await page.getByText(/đã bị từ chối vì: Sai ngày tiêm phòng/).count()).toBe(1);
+    await page.getByTestId('media-ready').waitFor();
+
+    // Nothing changed yet: said so, and nothing is sent.
+    await page.getByRole('button', { name: 'Lưu thay đổi' }).click();
+    await page.getByRole('alert').getByText('Chưa có gì thay đổi. Hãy sửa ít nhất một ô rồi lưu.').waitFor();
+
+    await page.getByLabel('Tiêu đề').fill('Thông báo tiêm phòng thứ Bảy');
+    await page.getByRole('button', { name: 'Lưu thay đổi' }).click();
+    await page.getByRole('heading', { name: 'Thông báo tiêm phòng thứ Bảy', level: 1 }).waitFor();
+    await page.locator('.badge', { hasText: 'Nháp' }).waitFor();
+    await page.getByRole('button', { name: 'Gửi duyệt' }).waitFor();
+    // Stored so: the title and the state changed, the rest (validity to the millisecond) did not.
+    const after = (await world.server.admin.get<Record<string, unknown>>(`/api/bulletins/${rejectedId}`)).body;
+    expect(after).toEqual({ ...before, title: 'Thông báo tiêm phòng thứ Bảy', state: 'draft' });
+    const audit = await world.server.admin.get<{ entries: Array<{ subject: string; username: string }> }>(
+      '/api/audit?action=bulletin.edit',
+    );
+    expect(audit.body.entries).toMatchObject([{ subject: rejectedId, username: world.accounts.editor.username }]);
+  });
+
   it("explains in Vietnamese why the server refuses a time outside the windows, and keeps the operator's input", async () => {
     await page.goto(`${world.server.base}/#/bulletins/new`);
     await page.getByLabel('Tiêu đề').fill('Phát lúc nửa đêm');
     await page.getByLabel('Chọn tệp âm thanh').setInputFiles(makeTone(work, 2, 'dem.mp3', 330));
     await page.getByTestId('media-ready').waitFor({ timeout: 20_000 });
+    // A tone at a usual level reaches the target: no warning.
+    expect(await page.getByTestId('media-warnings').count()).toBe(0);
     await page.getByLabel('Vào giờ cố định').check();
     await page.getByLabel('Giờ phát', { exact: true }).fill(clockIn(180));
     await page.getByRole('button', { name: 'Lưu và gửi duyệt' }).click();

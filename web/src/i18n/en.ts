@@ -172,6 +172,13 @@ export const en: Record<keyof typeof vi, string> = {
   'bulletin.rejectSend': 'Reject the bulletin',
   'bulletin.rejectedBecause': 'Rejected because:',
   'bulletin.withdraw': 'Withdraw',
+  'bulletin.edit': 'Edit',
+  'bulletin.editTitle': 'Edit bulletin',
+  'bulletin.saveEdit': 'Save changes',
+  'bulletin.editRejected':
+    'This bulletin was rejected because: {reason}. Saving your changes makes it a draft again; choose “Save and submit” to send it again.',
+  'bulletin.notEditable':
+    'Only a draft or a rejected bulletin can be edited, and only by its writer (or an administrator).',
   'bulletin.withdrawConfirm': 'Withdraw this bulletin? It will not air any more.',
   'bulletin.created': 'Created',
   'bulletin.approvedAt': 'Approved',
@@ -215,6 +222,13 @@ export const en: Record<keyof typeof vi, string> = {
   'upload.sending': 'Uploading',
   'upload.processing': 'The server is processing the audio',
   'upload.ready': 'Audio ready: {duration}, {size}.',
+  'media.warningsTitle': 'This audio falls short of the loudness standard:',
+  'media.warning.gain-capped':
+    'The recording is too quiet: it was amplified as far as allowed and is still short — record it again closer to the microphone, or speak louder.',
+  'media.warning.loudness-missed':
+    'After processing it is still off the standard loudness, so it will sound quieter or louder than other bulletins — listen to it, and record it again if needed.',
+  'media.warning.peak-over':
+    'Some parts are too loud and may distort on the loudspeakers — record it again with the microphone further away, or speak more softly.',
 
   'schedule.weekNav': 'Choose the week',
   'schedule.prevWeek': 'Previous week',

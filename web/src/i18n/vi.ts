@@ -171,6 +171,12 @@ export const vi = {
   'bulletin.rejectSend': 'Từ chối bản tin',
   'bulletin.rejectedBecause': 'Bị từ chối vì:',
   'bulletin.withdraw': 'Rút bản tin',
+  'bulletin.edit': 'Sửa',
+  'bulletin.editTitle': 'Sửa bản tin',
+  'bulletin.saveEdit': 'Lưu thay đổi',
+  'bulletin.editRejected':
+    'Bản tin này đã bị từ chối vì: {reason}. Lưu thay đổi sẽ đưa bản tin về nháp; chọn “Lưu và gửi duyệt” để gửi lại.',
+  'bulletin.notEditable': 'Chỉ sửa được bản tin nháp hoặc bị từ chối, và chỉ người viết (hoặc quản trị viên) được sửa.',
   'bulletin.withdrawConfirm': 'Rút bản tin này? Bản tin sẽ không được phát nữa.',
   'bulletin.created': 'Tạo lúc',
   'bulletin.approvedAt': 'Duyệt lúc',
@@ -214,6 +220,13 @@ export const vi = {
   'upload.sending': 'Đang tải lên',
   'upload.processing': 'Máy chủ đang xử lý âm thanh',
   'upload.ready': 'Âm thanh đã sẵn sàng: {duration}, {size}.',
+  'media.warningsTitle': 'Âm thanh này chưa đạt chuẩn âm lượng:',
+  'media.warning.gain-capped':
+    'Bản ghi quá nhỏ, đã khuếch đại tối đa mà vẫn chưa đủ — nên thu lại gần micrô hơn hoặc nói to hơn.',
+  'media.warning.loudness-missed':
+    'Âm lượng sau xử lý vẫn lệch mức chuẩn, nên sẽ nghe nhỏ hơn hoặc to hơn các bản tin khác — hãy nghe thử, và thu lại nếu cần.',
+  'media.warning.peak-over':
+    'Tiếng có chỗ quá to, loa có thể bị rè — nên thu lại, để micrô xa miệng hơn hoặc nói nhỏ hơn.',
 
   'schedule.weekNav': 'Chọn tuần',
   'schedule.prevWeek': 'Tuần trước',

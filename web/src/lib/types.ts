@@ -105,6 +105,14 @@ export interface Bulletin {
   createdAt: number;
   approvedAt: number | null;
   rejectedReason: string | null;
+  /** The writer's account id: only they (or an administrator) may edit it. */
+  createdBy?: number | null;
+}
+
+/** What the loudness normalization could not reach (server/src/media/warnings.ts, issue #6). */
+export interface MediaWarning {
+  code: 'gain-capped' | 'loudness-missed' | 'peak-over';
+  message: string;
 }
 
 export interface Media {
@@ -116,6 +124,8 @@ export interface Media {
   originalBytes: number;
   originalFormat: string | null;
   createdAt: number;
+  /** Empty when the stored audio is on its loudness target. */
+  warnings?: MediaWarning[];
 }
 
 export interface IngestJob {

@@ -9,6 +9,7 @@ import { UserError } from '../../lib/errors.js';
 import { uploadAudio, type UploadProgress } from '../../lib/upload.js';
 import type { Bulletin, Media, Relay, WindowSpec } from '../../lib/types.js';
 import { ErrorNote } from '../../ui/ErrorNote.js';
+import { MediaWarnings } from './MediaWarnings.js';
 import { Recorder } from './Recorder.js';
 
 export type { Relay };
@@ -55,11 +56,11 @@ function longestWindow(windows: WindowSpec[]): number {
   return Math.max(0, ...windows.map((w) => (min(w.end) - min(w.start) + 1440) % 1440 || 1440));
 }
 
-function RelayFields({ windows }: { windows: WindowSpec[] }) {
+function RelayFields({ windows, initial }: { windows: WindowSpec[]; initial?: Relay }) {
   // The suggestions are the streams that bulletins already relay: no address is made up here.
   const list = useApi<{ bulletins: Bulletin[] }>('/api/bulletins');
   const recent = [...new Set((list.data?.bulletins ?? []).flatMap((b) => (b.relay ? [b.relay.url] : [])))];
-  const [minutes, setMinutes] = useState('30');
+  const [minutes, setMinutes] = useState(initial ? String(initial.durationMs / 60_000) : '30');
   const longest = longestWindow(windows);
   const tooLong = windows.length > 0 && Number(minutes) > longest;
   return (
@@ -75,6 +76,7 @@ function RelayFields({ windows }: { windows: WindowSpec[] }) {
           spellcheck={false}
           maxLength={2000}
           list="relay-recent"
+          defaultValue={initial?.url}
           placeholder={t('relay.urlPlaceholder')}
           aria-describedby="relay-url-hint"
           style={{ overflowWrap: 'anywhere' }}
@@ -116,6 +118,7 @@ export function AudioSource({
   relay = false,
   onRelay,
   windows = [],
+  initialRelay,
 }: {
   media: Media | null;
   onMedia: (m: Media | null) => void;
@@ -127,6 +130,8 @@ export function AudioSource({
   onRelay?: (relay: boolean) => void;
   /** The commune's windows, to warn of a relay longer than any of them. */
   windows?: WindowSpec[];
+  /** The stored relay of a bulletin being edited: its fields start filled in. */
+  initialRelay?: Relay;
 }) {
   const [mode, setMode] = useState<'file' | 'record'>('file');
   const [progress, setProgress] = useState<UploadProgress | null>(null);
@@ -176,7 +181,7 @@ export function AudioSource({
         )}
       </div>
       {relay ? (
-        <RelayFields windows={windows} />
+        <RelayFields windows={windows} initial={initialRelay} />
       ) : mode === 'file' ? (
         <label>
           {t('bulletin.chooseFile')}
@@ -210,6 +215,7 @@ export function AudioSource({
           {t('upload.ready', { duration: duration(media.durationMs), size: bytes(media.bytes) })}
         </p>
       )}
+      {!relay && media && <MediaWarnings warnings={media.warnings} />}
     </fieldset>
   );
 }

@@ -16,6 +16,8 @@ import { LevelBadge, StateBadge } from '../../ui/badges.js';
 import { useAction } from '../../ui/use-action.js';
 import { WEEK } from './BulletinForm.js';
 import { RelayBadge, relayLength, type Relay } from './AudioSource.js';
+import { MediaWarnings } from './MediaWarnings.js';
+import { mayEdit } from './BulletinEdit.js';
 
 /** In place of the player: a relay has no audio of its own, only a stream the units pull. */
 function RelayFacts({ relay }: { relay: Relay }) {
@@ -49,6 +51,7 @@ function Player({ sha256 }: { sha256: string }) {
         onError={() => setFailed(true)}
       />
       {failed && <p class="note">{t('bulletin.previewUnavailable')}</p>}
+      <MediaWarnings warnings={media.data?.warnings} />
     </div>
   );
 }
@@ -69,6 +72,11 @@ function Actions({ b, onChange }: { b: Bulletin; onChange: (next: Bulletin) => v
   const canWrite = can('bulletins:write');
   const canApprove = can('bulletins:approve');
   const buttons = [
+    mayEdit(b) && (
+      <a key="edit" class="button" href={href('bulletins', b.id, 'edit')}>
+        {t('bulletin.edit')}
+      </a>
+    ),
     canWrite && ['draft', 'rejected'].includes(b.state) && (
       <button key="submit" type="button" class="primary" disabled={busy} onClick={() => act('submit')}>
         {t('bulletin.submit')}

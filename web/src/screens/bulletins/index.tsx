@@ -1,5 +1,5 @@
 // Bản tin: the list with state and level; `#/bulletins/new` to write one; `#/bulletins/:id` to
-// read, hear, submit, approve or reject one.
+// read, hear, submit, approve or reject one; `#/bulletins/:id/edit` to edit a draft or a rejected one.
 import { t, type Key } from '../../i18n/index.js';
 import { href, setParam } from '../../lib/router.js';
 import { can } from '../../lib/session.js';
@@ -12,6 +12,7 @@ import { ErrorNote } from '../../ui/ErrorNote.js';
 import { LevelBadge, StateBadge } from '../../ui/badges.js';
 import { BulletinForm } from './BulletinForm.js';
 import { BulletinDetail } from './BulletinDetail.js';
+import { BulletinEdit } from './BulletinEdit.js';
 import { RelayBadge, relayLength } from './AudioSource.js';
 
 const FILTERS: Record<string, BulletinState[] | null> = {
@@ -104,7 +105,7 @@ function BulletinList({ params }: { params: URLSearchParams }) {
 
 export default function BulletinsScreen({ rest, params }: ScreenProps) {
   const commune = useCommune();
-  const [id] = rest;
+  const [id, sub] = rest;
   if (id === 'new') {
     if (!can('bulletins:write'))
       return (
@@ -114,6 +115,7 @@ export default function BulletinsScreen({ rest, params }: ScreenProps) {
       );
     return commune ? <BulletinForm commune={commune} /> : <p class="muted">{t('app.loading')}</p>;
   }
+  if (id && sub === 'edit') return <BulletinEdit id={id} />;
   if (id) return <BulletinDetail id={id} />;
   return <BulletinList params={params} />;
 }
