@@ -1,19 +1,25 @@
 // Issue #5 in a real browser, for the technician: real agent processes online on the units table;
 // one killed shows offline within 2 s without a reload (the WebSocket), on the table and in the
 // overview's counts; filters; a unit's page with today's plan and the play log of what its
-// loudspeaker really played; commands (volume, test tone, resync, mute) and their acknowledgements.
-import { mkdtempSync } from 'node:fs';
+// loudspeaker really played; commands (volume, test tone, resync, mute) and their acknowledgements;
+// a unit's secret replaced and revoked, and — against a Mosquitto the server does not manage —
+// the warning that the broker still lets the unit in.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import mqtt from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { weekdayOf, toZoned } from '@loa/shared';
 import { makeTone } from '../support/audio.js';
 import { startAgent, type AgentProcess } from '../support/agent.js';
-import { ApiClient } from '../support/server.js';
+import { freePort } from '../support/mosquitto.js';
+import { ApiClient, startServer } from '../support/server.js';
 import { waitFor } from '../support/wait.js';
 import { openBrowser, screenshot, type Browser } from './support/browser.js';
 import { signIn, waitLive } from './support/page.js';
+import { buildWeb } from './support/web-build.js';
 import { clockIn, startWorld, TZ, windowAroundNow, type World } from './support/world.js';
 
 describe('units, live in the browser', () => {
@@ -191,5 +197,95 @@ describe('units, live in the browser', () => {
     );
     for (const type of ['test-tone', 'resync', 'mute'])
       expect(sent.body.commands.find((c) => c.type === type)?.state, type).toBe('acked');
+  });
+
+  /** Connects as the unit with this secret: resolves when the broker lets it in. */
+  const connectAs = (unit: string, secret: string) =>
+    mqtt.connectAsync(world.server.mqttUrl, {
+      clientId: `loa-unit-${unit}`,
+      username: unit,
+      password: secret,
+      reconnectPeriod: 0,
+      connectTimeout: 5000,
+    });
+
+  it("replaces a unit's secret, shown once and working at once, then revokes the unit", async () => {
+    const created = await world.server.admin.post<{ secret: string }>('/api/units', {
+      id: 'cum-moi',
+      name: 'Cụm loa mới',
+    });
+    expect(created.status).toBe(201);
+    await page.goto(`${world.server.base}/#/units/cum-moi`);
+    const card = page.getByRole('region', { name: 'Mã bí mật' });
+    const state = card.getByTestId('secret-state');
+    expect(await state.textContent()).toBe('Vẫn dùng mã bí mật cấp lúc thêm cụm loa.');
+    // A confirmation declined changes nothing.
+    page.once('dialog', (d) => void d.dismiss());
+    await card.getByRole('button', { name: 'Thu hồi' }).click();
+    expect(await card.getByLabel('Mã bí mật mới').count()).toBe(0);
+
+    page.once('dialog', (d) => void d.accept());
+    await card.getByRole('button', { name: 'Cấp mã bí mật mới' }).click();
+    const secret = await card.getByLabel('Mã bí mật mới').inputValue();
+    expect(secret).not.toBe(created.body.secret);
+    await state.getByText(/^Mã bí mật được cấp lại lúc/).waitFor();
+    // The embedded broker applies it at once: no warning, and the secret shown is the one that works.
+    expect(await card.getByTestId('broker-not-applied').count()).toBe(0);
+    await (await connectAs('cum-moi', secret)).endAsync();
+    await expect(connectAs('cum-moi', created.body.secret)).rejects.toThrow();
+
+    page.once('dialog', (d) => void d.accept());
+    await card.getByRole('button', { name: 'Thu hồi' }).click();
+    await state.getByText(/^Đã thu hồi lúc/).waitFor();
+    expect(await card.getByTestId('broker-not-applied').count()).toBe(0);
+    expect(await card.getByRole('button', { name: 'Thu hồi' }).count()).toBe(0);
+    await card.getByRole('button', { name: 'Cấp mã mới để dùng lại' }).waitFor();
+    await expect(connectAs('cum-moi', secret)).rejects.toThrow();
+  });
+
+  it('says after a revoke and a rotation that an external broker the server does not manage still lets the unit in', async () => {
+    // An operator's own Mosquitto, without Loa's files (anonymous: its access is not what is tested).
+    const dir = mkdtempSync(join(tmpdir(), 'loa-browser-unmanaged-'));
+    const port = await freePort();
+    writeFileSync(
+      join(dir, 'mosquitto.conf'),
+      `listener ${port} 127.0.0.1\nallow_anonymous true\n${process.getuid?.() === 0 ? 'user root\n' : ''}`,
+    );
+    let out = '';
+    const mosquitto = spawn('mosquitto', ['-c', join(dir, 'mosquitto.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    mosquitto.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const other = await waitFor('Mosquitto running', () => /running/.test(out) || undefined, 10_000, 50).then(
+      async () => startServer({ WEB_DIR: await buildWeb(), MQTT_URL: `mqtt://127.0.0.1:${port}` }),
+    );
+    // Another host name than the main server's, so the two sessions' cookies do not meet.
+    const base = other.base.replace('127.0.0.1', 'localhost');
+    const tab = await browser.context.newPage();
+    try {
+      expect((await other.admin.post('/api/units', { id: 'cum-mat', name: 'Cụm loa bị mất' })).status).toBe(201);
+      await signIn(tab, base, { username: other.app.firstAdmin!.username, password: other.app.firstAdmin!.password });
+      await tab.goto(`${base}/#/units/cum-mat`);
+      tab.on('dialog', (d) => void d.accept());
+      const card = tab.getByRole('region', { name: 'Mã bí mật' });
+      await card.getByRole('button', { name: 'Thu hồi' }).click();
+      const note = card.getByTestId('broker-not-applied');
+      await note.waitFor();
+      expect(await note.textContent()).toContain(
+        'Máy chủ MQTT bên ngoài chưa được báo: cụm loa vẫn kết nối được bằng mã cũ.',
+      );
+      expect(await note.textContent()).toContain('MQTT_EXPORT_DIR is unset');
+      await card
+        .getByTestId('secret-state')
+        .getByText(/^Đã thu hồi lúc/)
+        .waitFor();
+
+      await card.getByRole('button', { name: 'Cấp mã mới để dùng lại' }).click();
+      await card.getByLabel('Mã bí mật mới').waitFor();
+      expect(await note.textContent()).toContain('npm run broker:export');
+    } finally {
+      await tab.close();
+      await other.close();
+      mosquitto.kill('SIGTERM');
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -296,6 +296,20 @@ export const en: Record<keyof typeof vi, string> = {
   'unit.created': 'Unit {name} added',
   'unit.secretOnce': 'The secret is shown this once. Copy it to the unit’s board now.',
   'unit.secret': 'Secret',
+  'unit.newSecret': 'New secret',
+  'unit.secretFirst': 'Still the secret given when the unit was added.',
+  'unit.rotatedAt': 'Secret replaced at {at}.',
+  'unit.revokedAt': 'Revoked at {at}: the unit cannot connect until it is given a new secret.',
+  'unit.rotate': 'Give a new secret',
+  'unit.rotateConfirm':
+    'Give this unit a new secret? The old one stops working at once; the board connects again only once the new one is copied to it.',
+  'unit.reenroll': 'Give a new secret to use it again',
+  'unit.reenrollConfirm': 'Give this unit a new secret so it can connect again?',
+  'unit.revoke': 'Revoke',
+  'unit.revokeConfirm':
+    'Revoke this unit (for example, a stolen board)? It is disconnected and cannot connect again with its old secret.',
+  'unit.brokerNotApplied':
+    "The external MQTT broker was not told: the unit can still connect with its old secret. The server's administrator must do what is said below now.",
   'unit.serverKey': 'The server’s public key (save as server-key.pem)',
   'unit.agentCommand': 'Command to run the agent on the board',
   'unit.open': 'Open the unit page',

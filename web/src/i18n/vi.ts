@@ -294,6 +294,20 @@ export const vi = {
   'unit.created': 'Đã thêm cụm loa {name}',
   'unit.secretOnce': 'Mã bí mật chỉ hiện một lần này. Hãy chép vào bo mạch của cụm loa ngay bây giờ.',
   'unit.secret': 'Mã bí mật',
+  'unit.newSecret': 'Mã bí mật mới',
+  'unit.secretFirst': 'Vẫn dùng mã bí mật cấp lúc thêm cụm loa.',
+  'unit.rotatedAt': 'Mã bí mật được cấp lại lúc {at}.',
+  'unit.revokedAt': 'Đã thu hồi lúc {at}: cụm loa không kết nối được nữa cho tới khi được cấp mã mới.',
+  'unit.rotate': 'Cấp mã bí mật mới',
+  'unit.rotateConfirm':
+    'Cấp mã bí mật mới cho cụm loa này? Mã cũ hết hiệu lực ngay; bo mạch cần được chép mã mới thì mới kết nối lại được.',
+  'unit.reenroll': 'Cấp mã mới để dùng lại',
+  'unit.reenrollConfirm': 'Cấp mã bí mật mới để cụm loa này kết nối lại?',
+  'unit.revoke': 'Thu hồi',
+  'unit.revokeConfirm':
+    'Thu hồi cụm loa này (ví dụ bo mạch bị mất cắp)? Cụm loa bị ngắt và không kết nối lại được bằng mã cũ.',
+  'unit.brokerNotApplied':
+    'Máy chủ MQTT bên ngoài chưa được báo: cụm loa vẫn kết nối được bằng mã cũ. Người quản trị máy chủ cần làm ngay việc nêu dưới đây.',
   'unit.serverKey': 'Khoá công khai của máy chủ (lưu thành tệp server-key.pem)',
   'unit.agentCommand': 'Lệnh chạy agent trên bo mạch',
   'unit.open': 'Mở trang cụm loa',

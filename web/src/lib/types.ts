@@ -49,6 +49,9 @@ export interface Unit {
   reportedPlanVersion: number | null;
   publishedPlanVersion: number | null;
   telemetry: Partial<TelemetryMessage> | null;
+  /** When the unit's secret was last replaced, and when it was revoked (then it cannot connect). */
+  secretRotatedAt?: number | null;
+  revokedAt?: number | null;
 }
 
 export interface QuietHours {

@@ -1,5 +1,5 @@
 // One unit: its health, today's plan, what it actually played (the proof of broadcast), its
-// alerts, commands for those allowed, and its name and village for those who manage units.
+// alerts, commands for those allowed, and its name, village and secret for those who manage units.
 import { Fragment } from 'preact';
 import { toZoned } from '@loa/shared';
 import { t, tOr } from '../../i18n/index.js';
@@ -17,6 +17,7 @@ import { OverbookedBulletin, reasonText } from '../../ui/OverbookedList.js';
 import { useNow } from '../../ui/use-now.js';
 import { Commands } from './Commands.js';
 import { UnitEdit } from './UnitEdit.js';
+import { UnitSecret } from './UnitSecret.js';
 import { TelemetryChart } from './TelemetryChart.js';
 
 function Health({ tel, items }: { tel: Record<string, unknown>; items: PlanItem[] }) {
@@ -195,6 +196,7 @@ export function UnitPage({ id, commune }: { id: string; commune: Commune }) {
         </section>
       )}
       {can('units:manage') && <UnitEdit unit={unit} commune={commune} />}
+      {can('units:manage') && <UnitSecret unit={unit} timeZone={tz} />}
     </div>
   );
 }
