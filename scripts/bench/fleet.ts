@@ -115,7 +115,10 @@ const ROWS: Row[] = [
     '  each change: delivered / acknowledged, ms',
     (r) => r.soak.planChanges.map((c) => `${f0(c.deliveredMs)}/${f0(c.acknowledgedMs)}`).join(' '),
   ],
-  ['  server RSS, largest seen, MB', (r) => f0(r.soak.serverRssMaxMb)],
+  [
+    '  server RSS largest seen / heap used / external, MB',
+    (r) => `${f0(r.soak.serverRssMaxMb)} / ${f0(r.soak.heapUsedMb)} / ${f0(r.soak.externalMb)}`,
+  ],
   [
     '  CPU, cores: server / broker',
     (r) => `${f2(r.soak.serverCpuCores)} / ${r.soak.brokerCpuCores.map(f2).join('+') || '—'}`,
@@ -137,7 +140,10 @@ const ROWS: Row[] = [
   ],
   ['  lag max, ms', (r) => f0(r.newBulletin.lagMaxMs)],
   [`  dashboard API p99, ms (≤ ${TARGETS.apiP99Ms})`, (r) => f1(r.newBulletin.api.p99Ms), v('newBulletinApiP99')],
-  ['  server RSS, largest seen, MB', (r) => f0(r.newBulletin.serverRssMaxMb)],
+  [
+    '  server RSS largest seen / heap used / external, MB',
+    (r) => `${f0(r.newBulletin.serverRssMaxMb)} / ${f0(r.newBulletin.heapUsedMb)} / ${f0(r.newBulletin.externalMb)}`,
+  ],
   [
     '  CPU, cores: server / broker',
     (r) => `${f2(r.newBulletin.serverCpuCores)} / ${r.newBulletin.brokerCpuCores.map(f2).join('+') || '—'}`,

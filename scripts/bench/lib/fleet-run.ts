@@ -182,10 +182,11 @@ export async function runFleet(broker: BrokerKind, o: FleetOptions): Promise<Fle
     for (let s = 10; s < o.soakSeconds; s += 10) {
       await sleep(Math.max(0, soakStart + s * 1000 - performance.now()));
       const r = await fleet.report();
-      const p99 = watch.lastP99Ms();
+      const last = watch.last();
       o.log(
         `  ${s} s: ${r.connected} connected, ${r.plays} plays, ${r.unacked} units awaiting acks` +
-          (p99 === undefined ? '' : `, lag p99 ${p99.toFixed(0)} ms`),
+          (last.p99Ms === undefined ? '' : `, lag p99 ${last.p99Ms.toFixed(0)} ms`) +
+          `, server RSS ${last.rssMb} MB (heap ${last.heapUsedMb.toFixed(0)} MB)`,
       );
     }
     await sleep(Math.max(0, soakStart + o.soakSeconds * 1000 - performance.now()));

@@ -24,6 +24,9 @@ export interface LapFigures {
   unitsOnlineMin: number;
   /** The server's largest resident memory seen at a scrape during the lap, MB. */
   serverRssMaxMb: number;
+  /** Its JavaScript heap in use and its memory outside the heap (buffers), at the lap's end, MB. */
+  heapUsedMb: number;
+  externalMb: number;
 }
 
 interface Window {
@@ -45,12 +48,17 @@ export function watchServer(opts: {
   let windows: Window[] = [];
   let online: number[] = [];
   let rssMax = 0;
+  let heap = { used: NaN, external: NaN };
   const scrape = async () => {
     rssMax = Math.max(rssMax, rssMbOf(opts.serverPid));
     const text = await (await fetch(`${opts.base}/metrics`)).text();
     const p99 = gauge(text, 'nodejs_eventloop_lag_p99_seconds');
     const max = gauge(text, 'nodejs_eventloop_lag_max_seconds');
     const units = gauge(text, 'loa_units_online');
+    heap = {
+      used: (gauge(text, 'nodejs_heap_size_used_bytes') ?? NaN) / 2 ** 20,
+      external: (gauge(text, 'nodejs_external_memory_bytes') ?? NaN) / 2 ** 20,
+    };
     if (units !== undefined) online.push(units);
     if (p99 !== undefined && max !== undefined) windows.push({ p99Ms: p99 * 1000, maxMs: max * 1000 });
   };
@@ -66,8 +74,8 @@ export function watchServer(opts: {
   const timer = setInterval(next, opts.everyMs ?? 5000);
 
   return {
-    /** The last window's p99 (for progress lines). */
-    lastP99Ms: () => windows.at(-1)?.p99Ms,
+    /** The last scrape's lag p99 and memory (for progress lines). */
+    last: () => ({ p99Ms: windows.at(-1)?.p99Ms, rssMb: rssMbOf(opts.serverPid), heapUsedMb: heap.used }),
     /** The figures since the previous lap (or the start); the next lap starts now. */
     async lap(): Promise<LapFigures> {
       await next();
@@ -84,6 +92,8 @@ export function watchServer(opts: {
         brokerCpuCores: cpu.slice(1).map((c, i) => (c - cpu0[i + 1]!) / seconds),
         unitsOnlineMin: online.length ? Math.min(...online) : NaN,
         serverRssMaxMb: rssMax,
+        heapUsedMb: heap.used,
+        externalMb: heap.external,
       };
       rssMax = 0;
       windows = [];
