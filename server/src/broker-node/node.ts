@@ -10,6 +10,7 @@ import { connectRedis } from '../broker/cluster.js';
 import { startEmbeddedBroker } from '../broker/embedded.js';
 import type { BrokerNodeConfig } from './config.js';
 import { followDisconnects, redisCredentials } from './credentials.js';
+import { numberedAtFanOut } from './fan-out.js';
 import { RedisPersistence } from './persistence.js';
 
 export interface Log {
@@ -33,11 +34,15 @@ export async function startBrokerNode(config: BrokerNodeConfig, log: Log): Promi
   // The persistence keeps ioredis's patient default: a lost write there is a lost message.
   const store = await connectRedis(url, 'loa-broker-node-persistence', log, 20);
   const persistence = new RedisPersistence({ conn: store });
-  const mq = MQEmitterRedis({
-    connectionString: url,
-    // As aedes configures its own in-memory emitter: `a/#` also matches `a` (MQTT 3.1.1 §4.7.1.2).
-    matchEmptyLevels: true,
-  });
+  // Numbered as it goes out, not as it came in: a retained message waits for Redis, and one
+  // overtaken would be dropped by its receivers as a duplicate (fan-out.ts).
+  const mq = numberedAtFanOut(
+    MQEmitterRedis({
+      connectionString: url,
+      // As aedes configures its own in-memory emitter: `a/#` also matches `a` (MQTT 3.1.1 §4.7.1.2).
+      matchEmptyLevels: true,
+    }),
+  );
   // The emitter re-emits its connections' errors on `state` (not in its typings): with no listener
   // there, a Redis outage would throw and end the node instead of being retried.
   (mq as unknown as { state: EventEmitter }).state.on('error', (err: Error) =>
