@@ -102,9 +102,11 @@ describe('a broker node', () => {
               await topicsOf(theirs.createRetainedStreamCombi([f])),
             );
           }
-          expect(await topicsOf(ours.createRetainedStreamCombi(filters))).toEqual(
-            await topicsOf(theirs.createRetainedStreamCombi([...filters])),
-          );
+          // Overlapping filters: the library yields a message once per filter that matches it,
+          // ours once (one SUBSCRIBE, one copy of each retained message); the same messages.
+          expect(await topicsOf(ours.createRetainedStreamCombi(filters))).toEqual([
+            ...new Set(await topicsOf(theirs.createRetainedStreamCombi([...filters]))),
+          ]);
         },
       ),
       { numRuns: 60 },
