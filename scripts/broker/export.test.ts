@@ -41,6 +41,8 @@ describe('broker:export', () => {
     expect(statSync(join(out, 'passwd')).mode & 0o777).toBe(0o600);
     expect(readFileSync(join(out, 'mosquitto.conf'), 'utf8')).toContain(`password_file ${join(out, 'passwd')}`);
     expect(readFileSync(join(out, 'mosquitto.conf'), 'utf8')).toContain('listener 18830');
+    // Queues sized for a province (issue #10): Mosquitto's default of 1,000 dropped the server's messages.
+    expect(readFileSync(join(out, 'mosquitto.conf'), 'utf8')).toMatch(/^max_queued_messages 100000$/m);
   });
 
   it('refuses to run without a data dir, an output dir, or a long enough server password', () => {

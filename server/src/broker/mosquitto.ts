@@ -67,6 +67,29 @@ export function mosquittoPasswords(db: Db, server: { username: string; password:
   return { lines, missing, revoked };
 }
 
+/**
+ * Mosquitto's per-client queue, sized for a province (DESIGN §8: up to 5,000 units; issue #10).
+ * The control plane is one client that receives every unit's messages. When a whole province
+ * reports at once — a broker restart, a plan or bulletin for every unit — each unit sends it a few
+ * QoS 1 messages within seconds (status, media want, events, command ack), and Mosquitto holds
+ * them while the server works through them. Its defaults, 20 in flight and 1,000 queued, overflowed
+ * at 2,000 units in the fleet benchmark ("Outgoing messages are being dropped for client
+ * loa-server"): silently lost statuses and events. These are global options (they apply to each
+ * client alike); a unit receives far less, so they bound nothing it needs.
+ */
+export const MOSQUITTO_QUEUE = {
+  /** Unacknowledged QoS 1 messages sent to one client: a burst leaves at the server's pace, not 20 per round trip. */
+  maxInflightMessages: 1000,
+  /** Queued above those: 20 per unit of a province of 5,000, twice a whole province's burst. */
+  maxQueuedMessages: 100_000,
+  /**
+   * And at most this many bytes queued per client: a memory bound for one stuck client (a unit
+   * fetching 256-KiB media chunks over a slow link). The server's burst of small JSON messages
+   * (100,000 of well under 1 KiB) stays below it, so the message count is the limit that applies.
+   */
+  maxQueuedBytes: 256 * 1024 * 1024,
+} as const;
+
 export function mosquittoConf(opts: {
   dir: string;
   port: number;
@@ -88,6 +111,10 @@ export function mosquittoConf(opts: {
     'allow_anonymous false',
     `password_file ${join(opts.dir, 'passwd')}`,
     `acl_file ${join(opts.dir, 'acl')}`,
+    // Sized for a province, not Mosquitto's defaults (MOSQUITTO_QUEUE above, scripts/broker/README.md).
+    `max_inflight_messages ${MOSQUITTO_QUEUE.maxInflightMessages}`,
+    `max_queued_messages ${MOSQUITTO_QUEUE.maxQueuedMessages}`,
+    `max_queued_bytes ${MOSQUITTO_QUEUE.maxQueuedBytes}`,
     ...listener(opts.port, opts.host),
     ...(opts.tls
       ? [...listener(opts.tls.port, opts.host), `certfile ${opts.tls.certFile}`, `keyfile ${opts.tls.keyFile}`]
