@@ -34,7 +34,7 @@ describe('a real Mosquitto with the exported configuration', () => {
       if (id === 'thon-a') a = cred;
       else b = cred;
     }
-    observer = await addObserver(env.mosquitto);
+    observer = await addObserver(env.mosquitto, ['thon-a', 'thon-b']);
   });
   afterAll(async () => env?.stop());
 

@@ -50,7 +50,7 @@ describe('drill: the broker restarts under load', () => {
     const created = await admin.post<{ secret: string }>('/api/units', { id: AGENT, name: 'Thôn Loa Thật' });
     expect(created.status).toBe(201);
     // After the last credential change: the server rewrites the files (and drops it) on each.
-    const observer = await addObserver(mosquitto);
+    const observer = await addObserver(mosquitto, [AGENT]);
 
     const commune = await setUpCommune(admin);
     const tone = await commune.editor.upload<{ sha256: string }>(makeTone(work, 2, 'tone.mp3', 660));

@@ -50,9 +50,19 @@ export async function startServerWithMosquitto(): Promise<MosquittoServer> {
  * Adds a read-only `observer` account to the exported files (the test's instrument, not part of
  * what is tested) and reloads Mosquitto. The server's own login cannot watch: with
  * `use_username_as_clientid`, a second connection under its name would take over its session. The
- * observer lasts until the server next rewrites the files (a unit credential change).
+ * observer lasts until the server next rewrites the files (a unit credential change). `created`:
+ * units just created, whose export may still be on its way (the server coalesces creations,
+ * broker.plugin.ts EXPORT_DELAY_MS) and would then drop the observer: waited for first.
  */
-export async function addObserver(m: Mosquitto): Promise<{ username: string; password: string }> {
+export async function addObserver(
+  m: Mosquitto,
+  created: string[] = [],
+): Promise<{ username: string; password: string }> {
+  const exported = () =>
+    readFileSync(join(m.exportDir, 'passwd'), 'utf8')
+      .split('\n')
+      .map((l) => l.split(':')[0]);
+  await waitFor('the new units exported', () => (created.every((id) => exported().includes(id)) ? true : undefined));
   const login = { username: 'observer', password: randomBytes(18).toString('base64url') };
   const { mosquittoPasswordHash } = await import('../../server/src/broker/mosquitto.js');
   writeFileSync(

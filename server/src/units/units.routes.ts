@@ -50,7 +50,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     async (req, reply) => {
       const { unit, secret } = units.create(req.body);
       app.services.plans.schedule();
-      await app.unitCredentialsChanged(unit.id);
+      // A new secret takes nothing away: Mosquitto may learn it with others created meanwhile.
+      await app.unitCredentialsChanged(unit.id, 'soon');
       return reply.code(201).send({
         unit,
         secret,
