@@ -4,7 +4,7 @@
 import { execFile } from 'node:child_process';
 import mqtt, { type MqttClient } from 'mqtt';
 import WebSocket from 'ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { formatClock, toZoned, topics } from '@loa/shared';
 import { openLiveFrame } from '@loa/shared/live-frame';
 import { opusPackets } from '@loa/shared/testing/opus';
@@ -247,11 +247,29 @@ describe('live sessions', () => {
   });
 
   it('gives units up to an emergency broadcast: the page is told, the units freed, an emptied session ends', async () => {
+    // The warning is spoken before the session opens: synthesis under load can outlast the
+    // session's 1.5 s idle time, which would end it before the emergency comes.
+    const warning = await server.admin.post<{ sha256: string }>('/api/media/tts', {
+      text: 'Thông báo khẩn: nước lên nhanh.',
+    });
+    expect(warning.status, JSON.stringify(warning.body)).toBe(201);
     const normal = await start(other, ['cum-dinh', 'cum-suoi']);
     expect(normal.status).toBe(201);
     const id = normal.body.id;
     const s = socket(other, id);
     await s.opened;
+    // The leader keeps speaking, so the session's idle time never ends it during the test.
+    let seq = 0;
+    const speaking = setInterval(() => {
+      if (s.ws.readyState === s.ws.OPEN) s.packet(seq++, voice[seq % voice.length]!);
+    }, 200);
+    onTestFinished(() => clearInterval(speaking));
+    // Frames given to the service directly take their numbers from the same count.
+    const seqHeader = (n: number) => {
+      const b = Buffer.alloc(4);
+      b.writeUInt32BE(n);
+      return b;
+    };
     const emergency = (unitIds: string[], content: Record<string, string>) =>
       leader.post<{ id: string; sha256: string }>('/api/emergency', {
         communeId: 'default',
@@ -261,7 +279,7 @@ describe('live sessions', () => {
         volume: 100,
         validSeconds: 60,
       });
-    const first = await emergency(['cum-dinh'], { ttsText: 'Thông báo khẩn: nước lên nhanh.' });
+    const first = await emergency(['cum-dinh'], { sha256: warning.body.sha256 });
     expect(first.status, JSON.stringify(first.body)).toBe(201);
     const told = await waitFor('told', () =>
       s.notices.find((n) => n.type === 'units' && (n.units as unknown[]).length === 1),
@@ -281,13 +299,13 @@ describe('live sessions', () => {
     // An emergency on a unit no session holds leaves the session alone.
     const elsewhere = await emergency(['cum-nui'], { sha256: first.body.sha256 });
     expect(elsewhere.status).toBe(201);
-    expect(server.app.services.live.frame(id, Buffer.concat([Buffer.alloc(4), voice[0]!]))).toBeUndefined();
+    expect(server.app.services.live.frame(id, Buffer.concat([seqHeader(seq++), voice[0]!]))).toBeUndefined();
     // The last unit taken: the session ends, the page hears why, frames go nowhere any more.
     const second = await emergency(['cum-suoi'], { sha256: first.body.sha256 });
     expect(second.status).toBe(201);
     expect(await s.closed).toBe(1000);
     expect(s.notices.at(-1)).toMatchObject({ type: 'ended', reason: expect.stringContaining(second.body.id) });
-    expect(server.app.services.live.frame(id, Buffer.concat([Buffer.from([0, 0, 0, 1]), voice[1]!]))).toBe(
+    expect(server.app.services.live.frame(id, Buffer.concat([seqHeader(seq++), voice[1]!]))).toBe(
       'the session has ended',
     );
     const audit = await server.admin.get<{ entries: { action: string; subject: string; detail: unknown }[] }>(
