@@ -4,7 +4,7 @@
 // (MQTT_EXPORT_DIR), making Mosquitto reload them (MQTT_RELOAD_PID_FILE) whenever a unit's secret
 // is created, rotated or revoked.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startMosquitto, type Mosquitto } from '../../scripts/broker/mosquitto-process.js';
@@ -65,14 +65,16 @@ export async function addObserver(
   await waitFor('the new units exported', () => (created.every((id) => exported().includes(id)) ? true : undefined));
   const login = { username: 'observer', password: randomBytes(18).toString('base64url') };
   const { mosquittoPasswordHash } = await import('../../server/src/broker/mosquitto.js');
-  writeFileSync(
-    join(m.exportDir, 'passwd'),
-    readFileSync(join(m.exportDir, 'passwd'), 'utf8') + `${login.username}:${mosquittoPasswordHash(login.password)}\n`,
-  );
-  writeFileSync(
-    join(m.exportDir, 'acl'),
-    readFileSync(join(m.exportDir, 'acl'), 'utf8') + `\nuser ${login.username}\ntopic read #\n`,
-  );
+  // Each file replaced whole (written beside it, then renamed), as the server does: a reload still
+  // pending from the server's own export must never read a half-written file, or Mosquitto
+  // disconnects every client it no longer finds there, the server's among them.
+  const append = (name: string, text: string) => {
+    const file = join(m.exportDir, name);
+    writeFileSync(`${file}.observer`, readFileSync(file, 'utf8') + text, { mode: 0o600 });
+    renameSync(`${file}.observer`, file);
+  };
+  append('passwd', `${login.username}:${mosquittoPasswordHash(login.password)}\n`);
+  append('acl', `\nuser ${login.username}\ntopic read #\n`);
   m.child.kill('SIGHUP');
   await waitFor('the observer let in', async () => {
     const { default: mqtt } = await import('mqtt');
