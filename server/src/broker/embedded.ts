@@ -8,6 +8,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { Aedes, type Client } from 'aedes';
 import { canPublish, canSubscribe, type BrokerIdentity } from './acl.js';
 import { IndexedMemoryPersistence } from './retained-index.js';
+import { embeddedFanOut } from './sliced-emitter.js';
 
 export const SERVER_USERNAME = 'loa-server';
 
@@ -57,7 +58,8 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
   const broker = await Aedes.createBroker({
     // Retained plans and statuses found by topic, not by a scan of all of them (issue #10).
     persistence: opts.persistence ?? new IndexedMemoryPersistence(),
-    ...(opts.mq ? { mq: opts.mq } : {}),
+    // A fan-out to thousands of units a slice per turn of the loop, not all at once (issue #10).
+    mq: opts.mq ?? embeddedFanOut(),
     authenticate(client, username, password, done) {
       const secret = password ? password.toString('utf8') : '';
       if (!username || !secret) {
