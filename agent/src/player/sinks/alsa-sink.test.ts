@@ -116,6 +116,8 @@ describe('the ALSA sink with a fake sound card', () => {
     const again = await sink.open({ itemId: 'y', sha256: 'y' });
     await again.write(Buffer.alloc(CHUNK_BYTES, 1));
     await again.close();
+    // The fake card notes what it heard as it reads it: on a busy machine, after close resolves.
+    await waitFor('the sound at the card', async () => (await fake.events()).some((e) => e.event === 'sound'));
     const events = (await fake.events()).map((e) => e.event);
     // And let go once more, if 150 ms have passed since.
     expect(events.slice(0, 6)).toEqual(['spawn', 'open', 'eof', 'spawn', 'open', 'sound']);
