@@ -4,24 +4,15 @@
 // the end-to-end tests (tests/support/mosquitto.ts) and the fleet benchmark.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waitFor } from '../../server/src/testing/wait.js';
+import { freePort } from '../../server/src/testing/free-port.js';
+
+export { freePort };
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolvePort(port));
-    });
-  });
-}
 
 export interface Mosquitto {
   port: number;

@@ -4,7 +4,6 @@
 // reloaded before the answer, so a stolen board is cut off at once (issue #4).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
@@ -14,20 +13,10 @@ import { startServer, type TestServer } from '../testing/start-server.js';
 import { waitFor } from '../testing/wait.js';
 import { EXPORT_DELAY_MS } from './broker.plugin.js';
 import { exportMosquittoConfig, verifyMosquittoHash } from './mosquitto.js';
+import { freePort } from '../testing/free-port.js';
 
 const UNITS = 40;
 const login = { username: 'loa-server', password: 'the-server-broker-password' };
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describe('the Mosquitto files the server keeps', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'loa-export-delay-'));

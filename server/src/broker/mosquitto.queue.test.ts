@@ -5,7 +5,7 @@
 // reads again, every one is there.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -14,21 +14,11 @@ import { topics } from '@loa/shared';
 import { waitFor } from '../testing/wait.js';
 import { SERVER_USERNAME } from './embedded.js';
 import { MOSQUITTO_QUEUE, mosquittoAcl, mosquittoConf, mosquittoPasswordHash } from './mosquitto.js';
+import { freePort } from '../testing/free-port.js';
 
 const BURST = 3000;
 const server = { username: SERVER_USERNAME, password: 'the-server-broker-password' };
 const unit = { username: 'thon-a', password: 'the-secret-of-thon-a' };
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describe('Mosquitto on the exported configuration', () => {
   const dir = mkdtempSync(join(tmpdir(), 'loa-mq-queue-'));

@@ -3,7 +3,6 @@
 // than let an administrator believe a stolen board is cut off.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -14,6 +13,7 @@ import { ApiClient } from '../testing/api-client.js';
 import { waitFor } from '../testing/wait.js';
 import { brokerEnforcement } from './units.broker.js';
 import type {} from '../auth/auth.plugin.js';
+import { freePort } from '../testing/free-port.js';
 
 describe('brokerEnforcement', () => {
   const external = { mqttUrl: 'mqtt://broker:1883', redisUrl: undefined };
@@ -34,17 +34,6 @@ describe('brokerEnforcement', () => {
     expect(noReload).toMatchObject({ applied: false, message: expect.stringContaining('MQTT_RELOAD_PID_FILE') });
   });
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describe('an external broker the server does not manage', () => {
   let mosquitto: ChildProcess;
