@@ -26,7 +26,10 @@ export function alertsRepo(db: Db) {
   );
   const update = db.prepare('UPDATE alerts SET message = ?, detail = ? WHERE id = ?');
   const clear = db.prepare(`UPDATE alerts SET state = 'cleared', cleared_at = ? WHERE id = ?`);
+  const raised = db.prepare(`SELECT unit_id, kind FROM alerts WHERE state = 'raised'`);
   return {
+    /** Unit and kind of every raised alert. */
+    raisedKeys: () => raised.all() as Array<{ unit_id: string | null; kind: string }>,
     open: (unitId: string | null, kind: string) => open.get(unitId, kind) as AlertRow | undefined,
     get: (id: number) => byId.get(id) as AlertRow | undefined,
     insert: (unitId: string | null, kind: string, message: string, at: number, detail: string | null) =>

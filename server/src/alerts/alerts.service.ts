@@ -30,8 +30,17 @@ export function toAlertView(row: AlertRow): AlertView {
   };
 }
 
+/** The key of one unit's alert of one kind in the index of raised alerts (NUL is in neither). */
+const keyOf = (unitId: string | null, kind: string) => `${unitId ?? ''}\0${kind}`;
+
 export function alertsService(db: Db, hub: Hub) {
   const repo = alertsRepo(db);
+  // Issue #10: every telemetry sample and play event asks whether some alert is raised to clear it
+  // (thousands a second at province scale), and nearly always none is. The raised ones are known
+  // here, so that answer costs no query; this service is the only writer of the table.
+  const raised = new Set(repo.raisedKeys().map((r) => keyOf(r.unit_id, r.kind)));
+  const openRow = (unitId: string | null, kind: string) =>
+    raised.has(keyOf(unitId, kind)) ? repo.open(unitId, kind) : undefined;
   const announce = (row: AlertRow, at: number) =>
     hub.emit('alert', { unitId: row.unit_id, kind: row.kind, state: row.state, at, id: row.id, message: row.message });
 
@@ -40,29 +49,31 @@ export function alertsService(db: Db, hub: Hub) {
     raise(unitId: string | null, kind: string, message: string, detail?: Record<string, unknown>): AlertView {
       const now = Date.now();
       const detailText = detail ? JSON.stringify(detail) : null;
-      const open = repo.open(unitId, kind);
+      const open = openRow(unitId, kind);
       if (open) {
         if (open.message === message && open.detail === detailText) return toAlertView(open);
         repo.update(open.id, message, detailText);
       }
       const id = open?.id ?? repo.insert(unitId, kind, message, now, detailText);
+      raised.add(keyOf(unitId, kind));
       const row = repo.get(id)!;
       announce(row, now);
       return toAlertView(row);
     },
     /** Clears the raised alert of this kind, if any; idempotent. */
     clear(unitId: string | null, kind: string): AlertView | undefined {
-      const open = repo.open(unitId, kind);
+      const open = openRow(unitId, kind);
       if (!open) return undefined;
       const now = Date.now();
       repo.clear(open.id, now);
+      raised.delete(keyOf(unitId, kind));
       const row = repo.get(open.id)!;
       announce(row, now);
       return toAlertView(row);
     },
     /** The raised alert of this kind for this unit, if any (rules read what raised it). */
     open(unitId: string | null, kind: string): AlertView | undefined {
-      const row = repo.open(unitId, kind);
+      const row = openRow(unitId, kind);
       return row ? toAlertView(row) : undefined;
     },
     /** The stored row (with the unit's commune, for scope checks). */
@@ -79,6 +90,7 @@ export function alertsService(db: Db, hub: Hub) {
       repo.update(open.id, open.message, JSON.stringify(detail));
       const now = Date.now();
       repo.clear(open.id, now);
+      raised.delete(keyOf(open.unit_id, open.kind));
       const row = repo.get(open.id)!;
       announce(row, now);
       return toAlertView(row);

@@ -6,6 +6,7 @@ import { topics } from '@loa/shared';
 import { startServer, type TestServer } from '../testing/start-server.js';
 import { waitFor } from '../testing/wait.js';
 import type { HubEvents } from '../hub.js';
+import { alertsService } from './alerts.service.js';
 
 let server: TestServer;
 let unit: MqttClient;
@@ -72,6 +73,21 @@ describe('the alerts store', () => {
     expect(bad.status).toBe(400);
     store.clear(null, 'broker');
     store.clear(UNIT, 'offline');
+  });
+
+  it('knows the alerts raised before it started (a restart), and clears them', () => {
+    const { alerts: store } = server.app.services;
+    const raised = store.raise(UNIT, 'temperature', 'Hot.');
+    store.raise(null, 'disk', 'Server disk low.');
+    // A new store on the same database, as after a restart: it remembers which alerts are raised.
+    const restarted = alertsService(server.app.db, server.app.hub);
+    expect(restarted.open(UNIT, 'temperature')).toMatchObject({ id: raised.id, state: 'raised' });
+    expect(restarted.open(UNIT, 'offline')).toBeUndefined();
+    expect(restarted.clear(UNIT, 'temperature')).toMatchObject({ id: raised.id, state: 'cleared' });
+    expect(restarted.clear(null, 'disk')).toMatchObject({ state: 'cleared' });
+    expect(restarted.clear(UNIT, 'temperature')).toBeUndefined();
+    expect(restarted.raise(UNIT, 'temperature', 'Hot again.').id).not.toBe(raised.id);
+    restarted.clear(UNIT, 'temperature');
   });
 });
 

@@ -36,9 +36,8 @@ const NEAR_WINDOW_MS = 15 * 60_000;
 const TEMPERATURE_HYSTERESIS_C = 5;
 
 export function alertRules(db: Db, hub: Hub, alerts: AlertsService, log: FastifyBaseLogger, env = process.env) {
-  const communeOf = db.prepare(
-    'SELECT c.id, c.time_zone, c.windows, c.alert_settings FROM units u JOIN communes c ON c.id = u.commune_id WHERE u.id = ?',
-  );
+  const communeOfUnit = db.prepare('SELECT commune_id FROM units WHERE id = ?');
+  const communeSettings = db.prepare('SELECT alert_settings FROM communes WHERE id = ?');
   const offlineUnits = db.prepare(
     `SELECT u.id, u.name, u.status_since, c.id AS commune_id, c.time_zone, c.windows, c.alert_settings
      FROM units u JOIN communes c ON c.id = u.commune_id
@@ -51,9 +50,28 @@ export function alertRules(db: Db, hub: Hub, alerts: AlertsService, log: Fastify
     ...DEFAULT_ALERT_SETTINGS,
     ...(json ? (JSON.parse(json) as Partial<AlertSettings>) : {}),
   });
-  const settingsOfUnit = (unitId: string) => {
-    const c = communeOf.get(unitId) as { alert_settings: string | null } | undefined;
-    return settingsOf(c?.alert_settings ?? null);
+  // Issue #10: every telemetry sample reads its commune's thresholds (hundreds a second for a
+  // province). A unit never changes commune and settings change only through setSettings below,
+  // so both are remembered rather than queried and parsed each time.
+  const unitCommune = new Map<string, string>();
+  const communeSettingsCache = new Map<string, AlertSettings>();
+  const settingsOfCommune = (communeId: string): AlertSettings => {
+    let s = communeSettingsCache.get(communeId);
+    if (!s) {
+      const row = communeSettings.get(communeId) as { alert_settings: string | null } | undefined;
+      s = Object.freeze(settingsOf(row?.alert_settings ?? null)); // shared by every caller
+      if (row) communeSettingsCache.set(communeId, s);
+    }
+    return s;
+  };
+  const settingsOfUnit = (unitId: string): AlertSettings => {
+    let communeId = unitCommune.get(unitId);
+    if (communeId === undefined) {
+      communeId = (communeOfUnit.get(unitId) as { commune_id: string } | undefined)?.commune_id;
+      if (communeId === undefined) return settingsOf(null);
+      unitCommune.set(unitId, communeId);
+    }
+    return settingsOfCommune(communeId);
   };
 
   /** True from 15 minutes before a window of the commune until it ends. */
@@ -210,13 +228,10 @@ export function alertRules(db: Db, hub: Hub, alerts: AlertsService, log: Fastify
   return {
     sweepOffline,
     settingsOfUnit,
-    settings(communeId: string): AlertSettings {
-      const row = db.prepare('SELECT alert_settings FROM communes WHERE id = ?').get(communeId) as
-        { alert_settings: string | null } | undefined;
-      return settingsOf(row?.alert_settings ?? null);
-    },
+    settings: settingsOfCommune,
     setSettings(communeId: string, settings: AlertSettings) {
       db.prepare('UPDATE communes SET alert_settings = ? WHERE id = ?').run(JSON.stringify(settings), communeId);
+      communeSettingsCache.delete(communeId);
     },
     stop() {
       clearInterval(timer);

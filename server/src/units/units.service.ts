@@ -72,6 +72,11 @@ export function unitsService(db: Db, log: FastifyBaseLogger) {
   const communes = communesRepo(db);
   const planVersion = db.prepare('SELECT version FROM plans WHERE unit_id = ?');
   const published = (id: string) => (planVersion.get(id) as { version: number } | undefined)?.version ?? null;
+  // Issue #10: every status and telemetry message asks whether its unit exists (hundreds a second
+  // for a province). Units are never deleted (a retired board is revoked), so once seen, a unit
+  // is remembered; an unknown id is still asked of the database each time.
+  const known = new Set<string>();
+  const exists = (id: string) => known.has(id) || (repo.exists(id) && (known.add(id), true));
 
   return {
     /**
@@ -180,7 +185,7 @@ export function unitsService(db: Db, log: FastifyBaseLogger) {
         if (payload.length === 0) return; // a cleared retained message
         const msg = statusDecoder.decode(payload);
         if (!msg.ok) return log.warn({ unit: t.unit, reason: msg.error }, 'units: dropped status');
-        if (!repo.exists(t.unit)) return;
+        if (!exists(t.unit)) return;
         const now = Date.now();
         repo.setStatus({
           id: t.unit,
@@ -211,7 +216,7 @@ export function unitsService(db: Db, log: FastifyBaseLogger) {
         if (t.kind !== 'unit') return;
         const msg = telemetryDecoder.decode(payload);
         if (!msg.ok) return log.warn({ unit: t.unit, reason: msg.error }, 'units: dropped telemetry');
-        if (!repo.exists(t.unit)) return;
+        if (!exists(t.unit)) return;
         const now = Date.now();
         latest.set(t.unit, [t.unit, now, JSON.stringify(msg.value)]);
         flushing ??= setTimeout(flush, TELEMETRY_FLUSH_MS).unref();
