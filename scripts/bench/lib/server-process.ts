@@ -53,7 +53,15 @@ export async function startServerProcess(
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-100_000)));
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  let stopping = false;
+  const exited = new Promise<void>((r) =>
+    child.once('exit', (code, signal) => {
+      // A server that dies under load says why: its last words, not only the harness's ENOENT.
+      if (!stopping && crashed(code, signal))
+        console.error(`the server exited (${code ?? signal}); its last output:\n${out.slice(-6000)}`);
+      r();
+    }),
+  );
   const deadline = Date.now() + 60_000;
   const running =
     /Loa is running: http:\/\/localhost:(\d+)\/\s+\((?:embedded MQTT broker on port (\d+)|external MQTT broker (\S+);)/;
@@ -73,12 +81,17 @@ export async function startServerProcess(
     cpuSeconds: () => cpuSecondsOf(child.pid!),
     peakRssMb: () => peakRssMbOf(child.pid!),
     async stop() {
+      stopping = true;
       child.kill('SIGTERM');
       await exited;
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
+
+/** An exit nobody asked for: an error's exit code, or a signal other than those that end it on purpose. */
+const crashed = (code: number | null, signal: NodeJS.Signals | null) =>
+  (code !== null && code !== 0) || (signal !== null && !['SIGKILL', 'SIGTERM', 'SIGINT'].includes(signal));
 
 /** User + system CPU seconds a process (all its threads) has used so far. */
 export function cpuSecondsOf(pid: number): number {

@@ -16,6 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import fp from 'fastify-plugin';
 import { connectBus, type Bus } from './bus.js';
+import { inProcessBus } from './in-process-bus.js';
 import { startCredentialMirror, type CredentialMirror } from './cluster-mirror.js';
 import { SERVER_USERNAME, sameSecret, startEmbeddedBroker, type EmbeddedBroker } from './embedded.js';
 import { exportMosquittoConfig } from './mosquitto.js';
@@ -109,10 +110,13 @@ export default fp(
       pending ??= setTimeout(exportLogged, EXPORT_DELAY_MS);
     };
 
-    const bus = await connectBus(url, username, password, log).catch(async (err: unknown) => {
-      await mirror?.close();
-      throw err;
-    });
+    // On its own embedded broker the server needs no connection (in-process-bus.ts).
+    const bus = await (embedded ? inProcessBus(embedded.broker, log) : connectBus(url, username, password, log)).catch(
+      async (err: unknown) => {
+        await mirror?.close();
+        throw err;
+      },
+    );
     app.decorate('bus', bus);
     app.decorate('embeddedBroker', embedded);
     app.decorate('unitCredentialsChanged', async (unitId: string, when: 'now' | 'soon' = 'now') => {

@@ -1,6 +1,7 @@
-// The server's own MQTT client: the one way the control plane talks to units, whether the broker
-// is the embedded aedes or an external one (MQTT_URL). Routes each incoming message by its parsed
-// topic to the feature that owns it.
+// The bus: the one way the control plane talks to units. Here, the server's MQTT client for an
+// external broker (MQTT_URL) or broker nodes; on the embedded aedes the same interface works
+// without a connection (in-process-bus.ts). Routes each incoming message by its parsed topic to
+// the feature that owns it.
 import mqtt, { type MqttClient } from 'mqtt';
 import { parseTopic, serverSubscriptions, type ParsedTopic } from '@loa/shared';
 

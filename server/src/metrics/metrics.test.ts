@@ -38,8 +38,8 @@ describe('GET /metrics', () => {
     expect(text).toMatch(/^loa_units_online 0$/m);
     expect(Number(/^loa_plan_publishes_total (\d+)$/m.exec(text)?.[1])).toBeGreaterThanOrEqual(1);
     expect(text).toMatch(/^loa_media_bytes_published 0$/m);
-    // The server's own bus is one client of the embedded broker.
-    expect(text).toMatch(/^loa_mqtt_clients 1$/m);
+    // No unit yet, and the server's own bus needs no connection (broker/in-process-bus.ts).
+    expect(text).toMatch(/^loa_mqtt_clients 0$/m);
     expect(text).toMatch(/^nodejs_eventloop_lag_p99_seconds /m);
     expect(text).toMatch(/^loa_ingest_jobs\{state="queued"\} 0$/m);
   });
@@ -64,7 +64,7 @@ describe('GET /metrics', () => {
       retain: true,
     });
     await waitFor('online', async () => (value(await scrape(), 'loa_units_online') === 1 ? true : undefined));
-    expect(value(await scrape(), 'loa_mqtt_clients')).toBe(2);
+    expect(value(await scrape(), 'loa_mqtt_clients')).toBe(1);
 
     // One ingest slot: a half-minute upload runs, a short one sent after it waits its turn.
     const work = mkdtempSync(join(tmpdir(), 'loa-metrics-'));
