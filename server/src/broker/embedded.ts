@@ -9,6 +9,7 @@ import { Aedes, type Client } from 'aedes';
 import { canPublish, canSubscribe, type BrokerIdentity } from './acl.js';
 import { IndexedMemoryPersistence } from './retained-index.js';
 import { embeddedFanOut } from './sliced-emitter.js';
+import { TurnGate } from './turn-gate.js';
 
 export const SERVER_USERNAME = 'loa-server';
 
@@ -30,6 +31,8 @@ export interface EmbeddedBrokerOptions {
   mq?: unknown;
   /** How the log names it ("embedded MQTT broker" by default). */
   name?: string;
+  /** Time per turn of the loop for handling what clients publish, ms (turn-gate.ts). */
+  inputSliceMs?: number;
 }
 
 export interface EmbeddedBroker {
@@ -37,6 +40,8 @@ export interface EmbeddedBroker {
   port: number;
   /** The MQTTS port, when TLS is on. */
   tlsPort: number | undefined;
+  /** What clients publish, handled a budget per turn of the loop (turn-gate.ts). */
+  input: TurnGate;
   /** Disconnects a unit at once (secret rotated or unit revoked). */
   disconnectUnit(unit: string): void;
   close(): Promise<void>;
@@ -55,6 +60,10 @@ export function sameSecret(a: string, b: string): boolean {
 }
 
 export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
+  const input = new TurnGate({
+    sliceMs: opts.inputSliceMs,
+    onError: (err) => opts.log.warn({ err: (err as Error).message }, 'broker: a message could not be handled'),
+  });
   const broker = await Aedes.createBroker({
     // Retained plans and statuses found by topic, not by a scan of all of them (issue #10).
     persistence: opts.persistence ?? new IndexedMemoryPersistence(),
@@ -89,10 +98,16 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
       );
     },
     authorizePublish(client, packet, done) {
-      const who = client ? identities.get(client) : { kind: 'server' as const };
-      if (who && canPublish(who, packet.topic)) return done(null);
-      opts.log.warn({ clientId: client?.id, topic: packet.topic }, 'broker: refused publish');
-      return done(new Error('publish not allowed'));
+      const decide = () => {
+        const who = client ? identities.get(client) : { kind: 'server' as const };
+        if (who && canPublish(who, packet.topic)) return done(null);
+        opts.log.warn({ clientId: client?.id, topic: packet.topic }, 'broker: refused publish');
+        return done(new Error('publish not allowed'));
+      };
+      // A client's message, and all it sets off (its PUBACK, the fan-out, the server's handling),
+      // waits its turn when a burst has used this turn's budget (turn-gate.ts).
+      if (client) input.run(decide);
+      else decide();
     },
     authorizeSubscribe(client, sub, done) {
       const who = identities.get(client);
@@ -136,6 +151,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
     broker,
     port,
     tlsPort,
+    input,
     disconnectUnit(unit) {
       const client = (broker as unknown as { clients: Record<string, Client> }).clients[`loa-unit-${unit}`];
       client?.close();

@@ -26,6 +26,7 @@
 // The emit callback (aedes sends PUBACK on it) still comes once every delivery is written, so a
 // publisher waiting for its PUBACK (the media distributor does) is paced by the fan-out.
 import mqemitter from 'mqemitter';
+import { Fifo } from './fifo.js';
 
 export type Message = { topic: string; payload?: unknown } & Record<string, unknown>;
 export type Listener = (message: Message, done: () => void) => void;
@@ -63,33 +64,6 @@ interface Delivery {
   message: Message;
   done: () => void;
   units: number;
-}
-
-/** A first-in first-out queue that does not shift arrays of thousands. */
-class Fifo<T> {
-  private items: (T | undefined)[] = [];
-  private head = 0;
-  get size() {
-    return this.items.length - this.head;
-  }
-  push(x: T) {
-    this.items.push(x);
-  }
-  peek(): T | undefined {
-    return this.items[this.head];
-  }
-  shift(): T | undefined {
-    const x = this.items[this.head];
-    this.items[this.head++] = undefined;
-    if (this.head === this.items.length) {
-      this.items = [];
-      this.head = 0;
-    } else if (this.head > 4096 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
-    return x;
-  }
 }
 
 function unitsOf(message: Message): number {
