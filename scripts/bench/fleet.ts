@@ -1,6 +1,6 @@
 // `npm run bench -- fleet [--units 5000] [--soak-seconds 90] [--broker embedded|mosquitto|cluster|all]
 //   [--workers 4] [--telemetry-seconds 10] [--play-every 30] [--play-seconds 10] [--plan-change-every 60]
-//   [--api-users 2] [--api-pause-ms 500] [--browsers 1] [--profile DIR] [--mosquitto-queue N]`
+//   [--api-users 2] [--api-pause-ms 500] [--browsers 1] [--profile DIR] [--stalls DIR] [--mosquitto-queue N]`
 // Issue #10: a province's fleet on one machine. The server runs as its own process (as `npm start`
 // runs it); N simulated units speak the real protocol from a few worker threads (fleet-unit.ts):
 // their own credentials and will, retained status, telemetry, signed plans verified and
@@ -8,6 +8,7 @@
 // plans change for every unit, and people read the dashboard from another thread. Prints the
 // figures against the issue's targets, brokers side by side, then one line of JSON.
 // `--soak-seconds 600` is the issue's 10-minute soak; `--profile DIR` writes the server's CPU profile;
+// `--stalls DIR` logs each stall of its event loop and GC pause (time base of the profile: stall-watch.mjs);
 // `--mosquitto-queue N` runs Mosquitto with `max_queued_messages N` added to the exported configuration.
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -53,10 +54,11 @@ function parseArgs(args: string[]): { o: FleetOptions; brokers: BrokerKind[] } {
     else if (key === 'broker' && (raw === 'all' || (BROKERS as readonly string[]).includes(raw)))
       brokers = raw === 'all' ? [...BROKERS] : [raw as BrokerKind];
     else if (key === 'profile' && raw) mkdirSync((o.profileDir = resolve(raw)), { recursive: true });
+    else if (key === 'stalls' && raw) mkdirSync((o.stallsDir = resolve(raw)), { recursive: true });
     else {
       console.error(
         `bad argument ${args[i]} ${raw}; want --units N --soak-seconds N --broker ${BROKERS.join('|')}|all ` +
-          `--${Object.keys(NUMERIC).join(' N --')} N --profile DIR`,
+          `--${Object.keys(NUMERIC).join(' N --')} N --profile DIR --stalls DIR`,
       );
       process.exit(2);
     }

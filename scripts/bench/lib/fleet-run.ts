@@ -4,6 +4,7 @@
 // - the soak: the fleet's everyday load, with plan changes that touch every unit (a window moved);
 // - a new bulletin for the whole commune: a plan change that also sends every unit a new media.
 // At the end every event a unit sent is looked for in what the server stored.
+import { readFileSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -28,6 +29,8 @@ export interface FleetOptions {
   browsers: number;
   /** Write the server's CPU profile here (node --cpu-prof). */
   profileDir?: string;
+  /** Log the server's event-loop stalls, GC pauses and memory here (stall-watch.mjs). */
+  stallsDir?: string;
   /** Mosquitto's per-client queue, instead of the exported configuration's default (fleet-rigs.ts). */
   mosquittoQueue?: number;
   log(line: string): void;
@@ -90,10 +93,14 @@ async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T 
 }
 
 export async function runFleet(broker: BrokerKind, o: FleetOptions): Promise<FleetResult> {
-  const rig = await startRig(broker, {
-    nodeArgs: o.profileDir ? ['--cpu-prof', '--cpu-prof-dir', o.profileDir] : [],
-    mosquittoQueue: o.mosquittoQueue,
-  });
+  const nodeArgs = o.profileDir ? ['--cpu-prof', '--cpu-prof-dir', o.profileDir] : [];
+  const stallLog = o.stallsDir ? join(o.stallsDir, `stalls-${broker}.jsonl`) : undefined;
+  if (stallLog) {
+    rmSync(stallLog, { force: true });
+    process.env.LOA_STALL_LOG = stallLog; // the server inherits this process's environment
+    nodeArgs.push('--import', new URL('./stall-watch.mjs', import.meta.url).href);
+  }
+  const rig = await startRig(broker, { nodeArgs, mosquittoQueue: o.mosquittoQueue });
   const fleet = new FleetWorkers();
   let load: Awaited<ReturnType<typeof startDashboardLoad>> | undefined;
   try {
@@ -226,6 +233,7 @@ export async function runFleet(broker: BrokerKind, o: FleetOptions): Promise<Fle
     await watch.stop();
     const loadAfter = loadavg()[0]!;
 
+    if (stallLog) summarizeStalls(stallLog, o.log);
     o.log('letting the last events be acknowledged…');
     await sleep(o.playSeconds * 1000 + 500);
     const final = await until('every event acknowledged', 60_000, async () => {
@@ -267,5 +275,32 @@ export async function runFleet(broker: BrokerKind, o: FleetOptions): Promise<Fle
     await load?.terminate();
     await fleet.close();
     await rig.stop();
+  }
+}
+
+/** The longest stalls and GC pauses stall-watch.mjs logged, with their time since the server started. */
+function summarizeStalls(file: string, log: (line: string) => void) {
+  let lines: Array<{ kind: string; ms: number; atS: number }>;
+  try {
+    lines = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { kind: string; ms: number; atS: number });
+  } catch {
+    return log(`  no stall log in ${file}`);
+  }
+  for (const kind of ['stall', 'gc']) {
+    const xs = lines.filter((l) => l.kind === kind).sort((a, b) => b.ms - a.ms);
+    const over = (ms: number) => xs.filter((x) => x.ms > ms).length;
+    log(
+      `  ${kind === 'stall' ? 'event-loop stalls' : 'GC pauses'}: ${over(100)} over 100 ms, ${over(250)} over 250 ms; ` +
+        `longest ${
+          xs
+            .slice(0, 5)
+            .map((x) => `${x.ms} ms at +${x.atS.toFixed(1)} s`)
+            .join(', ') || 'none'
+        } (${file})`,
+    );
   }
 }
