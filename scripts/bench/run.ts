@@ -21,4 +21,9 @@ if (!name || !available.includes(name)) {
 const file = join(here, `${name}.ts`);
 process.argv = [process.argv[0]!, file, ...args];
 const mod = (await import(pathToFileURL(file).href)) as { main?: (args: string[]) => unknown };
-if (typeof mod.main === 'function') await mod.main(args);
+if (typeof mod.main === 'function') {
+  await mod.main(args);
+  // A benchmark is over when its main returns: whatever it left behind (the fleet's simulated units
+  // still reconnecting to a server that died) must not keep the machine busy for the next one.
+  process.exit(process.exitCode ?? 0);
+}
