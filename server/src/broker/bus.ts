@@ -24,6 +24,28 @@ export function routeKey(t: ParsedTopic): string {
   return t.kind === 'unit' ? `unit:${t.sub}` : t.kind;
 }
 
+/**
+ * Hands one incoming message to the feature that owns its topic (both buses: this client and
+ * in-process-bus.ts). A topic of no feature is dropped; a handler's bug is logged, never thrown:
+ * it must not take the control plane down with it.
+ */
+export function dispatch(
+  handlers: ReadonlyMap<string, MessageHandler>,
+  topic: string,
+  payload: Buffer,
+  log: { error(obj: object, msg: string): void },
+): void {
+  const parsed = parseTopic(topic);
+  if (!parsed) return;
+  const handler = handlers.get(routeKey(parsed));
+  if (!handler) return;
+  try {
+    handler(parsed, payload);
+  } catch (err) {
+    log.error({ err, topic }, 'mqtt: handler failed');
+  }
+}
+
 export async function connectBus(
   url: string,
   username: string | undefined,
@@ -40,18 +62,7 @@ export async function connectBus(
     connectTimeout: 10_000,
     protocolVersion: 4,
   });
-  client.on('message', (topic, payload) => {
-    const parsed = parseTopic(topic);
-    if (!parsed) return;
-    const handler = handlers.get(routeKey(parsed));
-    if (!handler) return;
-    try {
-      handler(parsed, payload);
-    } catch (err) {
-      // A handler bug must never take the control plane down with it.
-      log.error({ err, topic }, 'mqtt: handler failed');
-    }
-  });
+  client.on('message', (topic, payload) => dispatch(handlers, topic, payload, log));
   client.on('error', (err) => log.warn({ err: err.message }, 'mqtt: client error'));
   // A broker restarted without its retained messages (issue #10) must get them again from us.
   const reconnectListeners: Array<() => void> = [];

@@ -11,8 +11,8 @@
 // embedded broker starts empty with the server, and the server subscribes before any unit can
 // connect), and there is no reconnect (the broker lives and dies with the server).
 import type { Aedes } from 'aedes';
-import { parseTopic, serverSubscriptions } from '@loa/shared';
-import { routeKey, type Bus, type MessageHandler } from './bus.js';
+import { serverSubscriptions } from '@loa/shared';
+import { dispatch, type Bus, type MessageHandler } from './bus.js';
 
 interface DeliveredPacket {
   topic: string;
@@ -23,23 +23,14 @@ export async function inProcessBus(broker: Aedes, log: { error(obj: object, msg:
   const handlers = new Map<string, MessageHandler>();
   let open = true;
   const deliver = (packet: DeliveredPacket, done: () => void) => {
-    try {
-      if (!open) return;
-      const parsed = parseTopic(packet.topic);
-      if (!parsed) return;
-      const handler = handlers.get(routeKey(parsed));
-      if (!handler) return;
+    if (open) {
       const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
-      handler(parsed, payload);
-    } catch (err) {
-      // A handler bug must never take the control plane (or the broker's fan-out) down with it.
-      log.error({ err, topic: packet.topic }, 'mqtt: handler failed');
-    } finally {
-      // Completed on the next tick, not at once: the broker's emitter starts the next queued
-      // message when one completes, and a queue of thousands completing synchronously, one
-      // inside the other, overflowed the stack (in-process-bus.test.ts).
-      process.nextTick(done);
+      dispatch(handlers, packet.topic, payload, log);
     }
+    // Completed on the next tick, not at once: the broker's emitter starts the next queued
+    // message when one completes, and a queue of thousands completing synchronously, one
+    // inside the other, overflowed the stack (in-process-bus.test.ts).
+    process.nextTick(done);
   };
   const subscribe = (filter: string) =>
     new Promise<void>((resolve, reject) =>
