@@ -9,8 +9,11 @@ import { waitFor } from '../testing/wait.js';
 
 const turn = () => new Promise((r) => setImmediate(r));
 const inner = () => mqemitter({ concurrency: 100, matchEmptyLevels: true }) as unknown as MqEmitter;
-/** A budget of `units` per turn that does not adapt. */
-const fixed = (units: number) => ({ startUnits: units, minUnits: units, maxUnits: units });
+/**
+ * A budget of `units` per turn that does not adapt; the slice's time bound is set out of reach, so
+ * that the count alone decides (a test runner busy beside it once cut a 5-ms slice short).
+ */
+const fixed = (units: number) => ({ startUnits: units, minUnits: units, maxUnits: units, sliceMs: 60_000 });
 const on = (e: MqEmitter, topic: string, l: Listener) => new Promise<void>((r) => e.on(topic, l, r));
 
 /** A listener that records what it got and answers at once, as aedes does a turn later. */
