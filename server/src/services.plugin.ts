@@ -81,7 +81,6 @@ export default fp(
     const timeline = timelineService(db);
     const bulletins = bulletinsService(db, replan);
     const events = eventsService(db, app.log.child({ name: 'events' }));
-    const unitRow = db.prepare('SELECT 1 FROM units WHERE id = ?');
     const distribution = mediaDistributor({
       bus,
       mediaDir,
@@ -90,15 +89,13 @@ export default fp(
       maxGatherMs: config.media.wantMaxGatherMs,
       resendAfterMs: config.media.resendAfterMs,
       sizeOf: media.sizeOf,
-      unitExists: (id) => unitRow.get(id) !== undefined,
+      unitExists: (id) => units.communeOf(id) !== undefined,
       log: app.log.child({ name: 'media' }),
     });
 
     const alerts = alertsService(db, hub);
     const commands = commandsService({ db, bus, signer, hub, log: app.log.child({ name: 'commands' }) });
-    const enroll = ((q) => enrollService(db, units, (id) => (q.get(id) as { c: string } | undefined)?.c))(
-      db.prepare('SELECT commune_id AS c FROM units WHERE id = ?'),
-    );
+    const enroll = enrollService(db, units, units.communeOf);
     const emergency = emergencyService({ db, bus, signer, media, hub, log: app.log.child({ name: 'emergency' }) });
     const live = liveService({
       db,
@@ -112,7 +109,7 @@ export default fp(
     });
     commands.attach();
     answerTimeProbes(bus, app.log.child({ name: 'clock' }));
-    const rules = alertRules(db, hub, alerts, app.log.child({ name: 'alerts' }));
+    const rules = alertRules(db, hub, alerts, units.communeOf, app.log.child({ name: 'alerts' }));
     watchUnitHealth(hub, alerts, rules.settingsOfUnit);
 
     communes.ensureDefault(config.timeZone);

@@ -35,8 +35,15 @@ const NEAR_WINDOW_MS = 15 * 60_000;
 /** A hot board clears only once it has cooled this much below the threshold (no flapping). */
 const TEMPERATURE_HYSTERESIS_C = 5;
 
-export function alertRules(db: Db, hub: Hub, alerts: AlertsService, log: FastifyBaseLogger, env = process.env) {
-  const communeOfUnit = db.prepare('SELECT commune_id FROM units WHERE id = ?');
+export function alertRules(
+  db: Db,
+  hub: Hub,
+  alerts: AlertsService,
+  /** A unit's commune (the units service's, remembered), undefined for no such unit. */
+  communeOfUnit: (unitId: string) => string | undefined,
+  log: FastifyBaseLogger,
+  env = process.env,
+) {
   const communeSettings = db.prepare('SELECT alert_settings FROM communes WHERE id = ?');
   const offlineUnits = db.prepare(
     `SELECT u.id, u.name, u.status_since, c.id AS commune_id, c.time_zone, c.windows, c.alert_settings
@@ -51,9 +58,8 @@ export function alertRules(db: Db, hub: Hub, alerts: AlertsService, log: Fastify
     ...(json ? (JSON.parse(json) as Partial<AlertSettings>) : {}),
   });
   // Issue #10: every telemetry sample reads its commune's thresholds (hundreds a second for a
-  // province). A unit never changes commune and settings change only through setSettings below,
-  // so both are remembered rather than queried and parsed each time.
-  const unitCommune = new Map<string, string>();
+  // province). Settings change only through setSettings below, so they are remembered rather than
+  // queried and parsed each time (and the unit's commune is remembered by the units service).
   const communeSettingsCache = new Map<string, AlertSettings>();
   const settingsOfCommune = (communeId: string): AlertSettings => {
     let s = communeSettingsCache.get(communeId);
@@ -65,13 +71,8 @@ export function alertRules(db: Db, hub: Hub, alerts: AlertsService, log: Fastify
     return s;
   };
   const settingsOfUnit = (unitId: string): AlertSettings => {
-    let communeId = unitCommune.get(unitId);
-    if (communeId === undefined) {
-      communeId = (communeOfUnit.get(unitId) as { commune_id: string } | undefined)?.commune_id;
-      if (communeId === undefined) return settingsOf(null);
-      unitCommune.set(unitId, communeId);
-    }
-    return settingsOfCommune(communeId);
+    const communeId = communeOfUnit(unitId);
+    return communeId === undefined ? settingsOf(null) : settingsOfCommune(communeId);
   };
 
   /** True from 15 minutes before a window of the commune until it ends. */

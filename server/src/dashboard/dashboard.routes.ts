@@ -57,18 +57,7 @@ export async function closeRefusedUpgrade(req: FastifyRequest, reply: FastifyRep
 }
 
 export default async function dashboardRoutes(app: FastifyInstance) {
-  const units = app.db.prepare('SELECT commune_id FROM units WHERE id = ?');
-  const communeOf = new Map<string, string>();
-  const fanout = liveFanout(app.hub, {
-    communeOf(unitId) {
-      // A unit never changes commune; unknown ids are not cached, so a new unit is found later.
-      const known = communeOf.get(unitId);
-      if (known) return known;
-      const row = units.get(unitId) as { commune_id: string } | undefined;
-      if (row) communeOf.set(unitId, row.commune_id);
-      return row?.commune_id;
-    },
-  });
+  const fanout = liveFanout(app.hub, { communeOf: (unitId) => app.services.units.communeOf(unitId) });
   app.addHook('onClose', async () => fanout.stop());
 
   app.get(

@@ -29,7 +29,7 @@ export function unitsRepo(db: Db) {
   );
   const byId = db.prepare(`SELECT ${COLUMNS} FROM units WHERE id = ?`);
   const all = db.prepare(`SELECT ${COLUMNS} FROM units ORDER BY id`);
-  const exists = db.prepare('SELECT 1 FROM units WHERE id = ?');
+  const communeOf = db.prepare('SELECT commune_id FROM units WHERE id = ?');
   // One query for a page of the list, with each unit's published plan version (issue #10), read
   // from the index (migration 17): SQLite would otherwise read each unit's whole plan row.
   const page = db.prepare(
@@ -63,7 +63,8 @@ export function unitsRepo(db: Db) {
     },
     get: (id: string) => byId.get(id) as UnitRow | undefined,
     list: () => all.all() as UnitRow[],
-    exists: (id: string) => exists.get(id) !== undefined,
+    /** The unit's commune, or undefined when there is no such unit. */
+    communeOf: (id: string) => (communeOf.get(id) as { commune_id: string } | undefined)?.commune_id,
     /** Up to `limit` units whose id sorts after `after`, in id order. */
     listPage: (after: string, limit: number) => page.all(after, limit) as ListedUnitRow[],
     setStatus(s: {

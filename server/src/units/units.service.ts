@@ -76,13 +76,24 @@ export function unitsService(db: Db, log: FastifyBaseLogger) {
   const communes = communesRepo(db);
   const planVersion = db.prepare('SELECT version FROM plans WHERE unit_id = ?');
   const published = (id: string) => (planVersion.get(id) as { version: number } | undefined)?.version ?? null;
-  // Issue #10: every status and telemetry message asks whether its unit exists (hundreds a second
-  // for a province). Units are never deleted (a retired board is revoked), so once seen, a unit
-  // is remembered; an unknown id is still asked of the database each time.
-  const known = new Set<string>();
-  const exists = (id: string) => known.has(id) || (repo.exists(id) && (known.add(id), true));
+  // Issue #10: every status and telemetry message asks whether its unit exists, and the alert
+  // rules and the dashboard feed which commune it is in (hundreds a second for a province). Units
+  // are never deleted (a retired board is revoked) and never change commune, so once seen, a
+  // unit's commune is remembered; an unknown id is still asked of the database each time.
+  const known = new Map<string, string>();
+  const communeOf = (id: string): string | undefined => {
+    let commune = known.get(id);
+    if (commune === undefined) {
+      commune = repo.communeOf(id);
+      if (commune !== undefined) known.set(id, commune);
+    }
+    return commune;
+  };
+  const exists = (id: string) => communeOf(id) !== undefined;
 
   return {
+    /** A unit's commune, or undefined when there is no such unit (remembered: see above). */
+    communeOf,
     /**
      * The JSON of GET /api/units: the units `visible` lets through, in id order. Issue #10: for a
      * province's 5,000 units it is read a slice at a time with a yield between slices, and written
