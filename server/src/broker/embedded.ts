@@ -31,8 +31,6 @@ export interface EmbeddedBrokerOptions {
   mq?: unknown;
   /** How the log names it ("embedded MQTT broker" by default). */
   name?: string;
-  /** Time per turn of the loop for handling what clients publish, ms (turn-gate.ts). */
-  inputSliceMs?: number;
 }
 
 export interface EmbeddedBroker {
@@ -61,7 +59,6 @@ export function sameSecret(a: string, b: string): boolean {
 
 export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
   const input = new TurnGate({
-    sliceMs: opts.inputSliceMs,
     onError: (err) => opts.log.warn({ err: (err as Error).message }, 'broker: a message could not be handled'),
   });
   const broker = await Aedes.createBroker({
