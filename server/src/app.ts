@@ -36,6 +36,7 @@ import alertsRoutes from './alerts/alerts.routes.js';
 import alertSettingsRoutes from './alerts/alert-settings.routes.js';
 import emergencyRoutes from './emergency/emergency.routes.js';
 import liveRoutes from './live/live.routes.js';
+import { closeConnectionsOnceIdle } from './http/close-when-idle.js';
 import { drainBody } from './http/drain-body.js';
 
 declare module 'fastify' {
@@ -79,6 +80,7 @@ export async function buildApp(config: Config, { logStream, ...opts }: BuildOpti
   } as FastifyServerOptions).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorate('config', config);
+  closeConnectionsOnceIdle(app);
 
   // A refusal sent before the request's body was read (an upload by someone without the right, a
   // file over the limit): the client is still sending. Closing at once makes it fail to read the
