@@ -157,9 +157,10 @@ export class IngestQueue {
     }
     const row = repo.get(id)!;
     if (outcome !== 'stopped') {
+      // Announced as soon as the row says it, so the dashboard never hears of it after the API.
+      this.announce(row);
       if (outcome === 'failed')
         await this.opts.cleanup(row).catch((err: Error) => log.warn({ err }, 'media: cleanup failed'));
-      this.announce(row);
       for (const w of this.waiters.get(id) ?? []) {
         if (row.state === 'done') w.resolve(row);
         else w.reject(toError(row));
