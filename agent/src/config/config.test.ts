@@ -62,6 +62,11 @@ describe('loadConfig', () => {
     });
   });
 
+  it('takes a secret that starts with a dash, as getopt would', () => {
+    const r = loadConfig([...required, '--secret', '-Ab_9-x'], {});
+    expect(r.ok && r.config.secret).toBe('-Ab_9-x');
+  });
+
   it('lets a flag win over the environment', () => {
     const r = loadConfig([...required, '--sink', 'file:/tmp/s'], { LOA_SINK: 'null' });
     expect(r.ok && r.config.sink).toBe('file:/tmp/s');

@@ -8,6 +8,7 @@ import { Compile } from 'typebox/compile';
 import { Value } from 'typebox/value';
 import { UNIT_ID_PATTERN } from '@loa/shared';
 import { RELAY_PATTERN } from '../amplifier/relay.js';
+import { joinDashedValues } from './argv.js';
 
 export const CONFIG_VERSION = 1;
 
@@ -80,8 +81,11 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): ConfigResult
     const options = Object.fromEntries(
       [...Object.values(FIELDS).map((f) => f.flag), 'config'].map((flag) => [flag, { type: 'string' as const }]),
     );
-    values = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true })
-      .values as Record<string, string | boolean | undefined>;
+    values = parseArgs({
+      args: joinDashedValues(argv, Object.keys(options)),
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+    }).values as Record<string, string | boolean | undefined>;
   } catch (err) {
     return { ok: false, help: false, error: new ConfigError([(err as Error).message]) };
   }

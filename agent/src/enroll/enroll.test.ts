@@ -13,7 +13,7 @@ let dir: string;
 let http: Server;
 let base: string;
 let reply: { status: number; body: unknown };
-let received: unknown[];
+let received: Array<{ url?: string; method?: string; body: unknown }>;
 
 async function run(args: string[], env: NodeJS.ProcessEnv = {}) {
   const out: string[] = [];
@@ -70,6 +70,12 @@ describe('loa-agent enroll', () => {
       sink: 'alsa:hw:1,0',
       relay: 'gpio:gpiochip0:17',
     });
+  });
+
+  it('takes a token that starts with a dash', async () => {
+    const config = join(dir, 'c.json');
+    expect((await run(['--server', base, '--token', '-tok_9', '--config', config])).code).toBe(0);
+    expect(received.at(-1)?.body).toEqual({ token: '-tok_9' });
   });
 
   it('says why the server refused, and writes nothing', async () => {

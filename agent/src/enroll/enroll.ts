@@ -9,6 +9,7 @@ import Type from 'typebox';
 import { decoder } from '@loa/shared';
 import { publicKeyFromPem } from '@loa/shared/envelope';
 import { writeFileAtomic } from '../fs/durable.js';
+import { joinDashedValues } from '../config/argv.js';
 import { CONFIG_VERSION } from '../config/config.js';
 
 export const ENROLL_USAGE = `usage: loa-agent enroll --server https://SERVER --token TOKEN [--config /etc/loa-agent/config.json]
@@ -92,14 +93,11 @@ export async function enroll(opts: {
 export async function runEnroll(argv: string[], env: NodeJS.ProcessEnv, out: (line: string) => void): Promise<number> {
   let values: Record<string, string | boolean | undefined>;
   try {
+    const valueOptions = ['server', 'token', 'config', 'mqtt-url', 'destdir'];
     values = parseArgs({
-      args: argv,
+      args: joinDashedValues(argv, valueOptions),
       options: {
-        server: { type: 'string' },
-        token: { type: 'string' },
-        config: { type: 'string' },
-        'mqtt-url': { type: 'string' },
-        destdir: { type: 'string' },
+        ...Object.fromEntries(valueOptions.map((o) => [o, { type: 'string' as const }])),
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,

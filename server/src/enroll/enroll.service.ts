@@ -8,6 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from '../db/database.js';
 import { HttpError } from '../http-error.js';
 import { refuseReservedUnitId, type UnitsService } from '../units/units.service.js';
+import { commandLineToken } from '../units/units.secrets.js';
 import { enrollRepo, type TokenRow } from './enroll.repo.js';
 
 export const DEFAULT_TOKEN_HOURS = 24;
@@ -71,7 +72,7 @@ export function enrollService(db: Db, units: UnitsService, communeOfUnit: (id: s
         );
       if (input.communeId && !communeExists.get(input.communeId))
         throw new HttpError(400, 'unknown-commune', `There is no commune ${input.communeId}.`, 'communeId');
-      const token = randomBytes(32).toString('base64url');
+      const token = commandLineToken();
       const now = Date.now();
       const id = `enr-${randomBytes(6).toString('hex')}`;
       repo.insert({
