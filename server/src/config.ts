@@ -14,6 +14,11 @@ export interface Config {
   mqttHost: string;
   /** External broker (Mosquitto, EMQX…); when set, no embedded broker is started. */
   mqttUrl: string | undefined;
+  /**
+   * Where the embedded broker runs: its own worker thread (MQTT_BROKER_THREAD=on, the default),
+   * or the server's thread (off). Issue #10, broker/thread/broker-thread.ts.
+   */
+  brokerThread: boolean;
   mqttUsername: string | undefined;
   mqttPassword: string | undefined;
   /**
@@ -71,6 +76,14 @@ export function intVar(env: Env, name: string, fallback: number, min: number, ma
   return value;
 }
 
+export function onOffVar(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['on', 'true', '1', 'yes'].includes(raw)) return true;
+  if (['off', 'false', '0', 'no'].includes(raw)) return false;
+  throw new ConfigError(`${name} must be on or off, got ${JSON.stringify(env[name])}`);
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const timeZone = env.TZ && env.TZ !== '' ? env.TZ : DEFAULT_TIME_ZONE;
   if (!isTimeZone(timeZone)) {
@@ -110,6 +123,7 @@ export function loadConfig(env: Env = process.env): Config {
     // With TLS on, plain MQTT serves only this machine unless MQTT_HOST says otherwise.
     mqttHost: env.MQTT_HOST && env.MQTT_HOST !== '' ? env.MQTT_HOST : tls ? '127.0.0.1' : '0.0.0.0',
     mqttUrl,
+    brokerThread: onOffVar(env, 'MQTT_BROKER_THREAD', true),
     mqttUsername: env.MQTT_USERNAME || undefined,
     mqttPassword: env.MQTT_PASSWORD || undefined,
     redisUrl,

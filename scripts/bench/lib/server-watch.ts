@@ -16,6 +16,9 @@ export interface LapFigures {
   lagP99Ms: number;
   lagP99MedianMs: number;
   lagMaxMs: number;
+  /** The same for the embedded broker's own thread, when it has one (worst window / max). */
+  brokerThreadLagP99Ms: number;
+  brokerThreadLagMaxMs: number;
   windows: number;
   seconds: number;
   /** CPU used during the lap, as a share of one core (1 = a whole core). */
@@ -46,6 +49,7 @@ export function watchServer(opts: {
   everyMs?: number;
 }) {
   let windows: Window[] = [];
+  let brokerWindows: Window[] = [];
   let online: number[] = [];
   let rssMax = 0;
   let heap = { used: NaN, external: NaN };
@@ -61,6 +65,9 @@ export function watchServer(opts: {
     };
     if (units !== undefined) online.push(units);
     if (p99 !== undefined && max !== undefined) windows.push({ p99Ms: p99 * 1000, maxMs: max * 1000 });
+    const bp99 = gauge(text, 'loa_broker_eventloop_lag_p99_seconds');
+    const bmax = gauge(text, 'loa_broker_eventloop_lag_max_seconds');
+    if (bp99 !== undefined && bmax !== undefined) brokerWindows.push({ p99Ms: bp99 * 1000, maxMs: bmax * 1000 });
   };
   const cpuNow = () => [cpuSecondsOf(opts.serverPid), ...opts.brokers.map((b) => cpuSecondsOf(b.pid))];
   let cpu0 = cpuNow();
@@ -68,7 +75,7 @@ export function watchServer(opts: {
   // The first scrape only clears what the histogram held from before.
   let sampling: Promise<void> = scrape()
     .catch(() => undefined)
-    .then(() => void (windows = []));
+    .then(() => void ((windows = []), (brokerWindows = [])));
   // A scrape lost to load is one window fewer.
   const next = () => (sampling = sampling.then(scrape).catch(() => undefined));
   const timer = setInterval(next, opts.everyMs ?? 5000);
@@ -86,6 +93,8 @@ export function watchServer(opts: {
         lagP99Ms: p99s.at(-1) ?? NaN,
         lagP99MedianMs: p99s[Math.floor(p99s.length / 2)] ?? NaN,
         lagMaxMs: windows.length ? Math.max(...windows.map((x) => x.maxMs)) : NaN,
+        brokerThreadLagP99Ms: brokerWindows.length ? Math.max(...brokerWindows.map((x) => x.p99Ms)) : NaN,
+        brokerThreadLagMaxMs: brokerWindows.length ? Math.max(...brokerWindows.map((x) => x.maxMs)) : NaN,
         windows: windows.length,
         seconds,
         serverCpuCores: (cpu[0]! - cpu0[0]!) / seconds,
@@ -97,6 +106,7 @@ export function watchServer(opts: {
       };
       rssMax = 0;
       windows = [];
+      brokerWindows = [];
       online = [];
       cpu0 = cpu;
       t0 = performance.now();

@@ -15,6 +15,7 @@ import {
   type Credential,
 } from '../testing/mqtt-probe.js';
 import { waitFor } from '../testing/wait.js';
+import type { InlineBroker } from './local-broker.js';
 
 describe('the embedded broker against a stolen unit credential', () => {
   let server: TestServer;
@@ -23,13 +24,15 @@ describe('the embedded broker against a stolen unit credential', () => {
   const seen: Array<{ topic: string; payload: string }> = [];
 
   beforeAll(async () => {
-    server = await startServer();
+    // The broker in the server's thread, so the test can look inside it (the same embedded.ts runs
+    // in the broker's thread by default).
+    server = await startServer({ MQTT_BROKER_THREAD: 'off' });
     const res = await server.admin.post<{ secret: string }>('/api/units', { id: 'thon-a', name: 'Thôn A' });
     bSecret = (await server.admin.post<{ secret: string }>('/api/units', { id: 'thon-b', name: 'Thôn B' })).body.secret;
     a = { port: server.mqttPort, username: 'thon-a', password: res.body.secret };
     // Inside the broker: everything that passed its checks, whoever it was for, on any topic
     // (`other/topic` too).
-    server.app.embeddedBroker!.broker.subscribe(
+    (server.app.embeddedBroker as InlineBroker).aedes.subscribe(
       '#',
       (packet: AedesPublishPacket, cb: () => void) => {
         seen.push({ topic: packet.topic, payload: packet.payload.toString() });

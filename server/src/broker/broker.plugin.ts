@@ -18,7 +18,9 @@ import fp from 'fastify-plugin';
 import { connectBus, type Bus } from './bus.js';
 import { inProcessBus } from './in-process-bus.js';
 import { startCredentialMirror, type CredentialMirror } from './cluster-mirror.js';
-import { SERVER_USERNAME, sameSecret, startEmbeddedBroker, type EmbeddedBroker } from './embedded.js';
+import { SERVER_USERNAME, sameSecret, startEmbeddedBroker } from './embedded.js';
+import { inlineBroker, type LocalBroker } from './local-broker.js';
+import { startBrokerThread } from './thread/broker-thread.js';
 import { exportMosquittoConfig } from './mosquitto.js';
 import { verifyUnitSecret } from '../units/units.secrets.js';
 
@@ -26,7 +28,7 @@ declare module 'fastify' {
   interface FastifyInstance {
     bus: Bus;
     /** The embedded broker, or undefined when an external broker is used. */
-    embeddedBroker: EmbeddedBroker | undefined;
+    embeddedBroker: LocalBroker | undefined;
     /**
      * A unit's secret was created, rotated or revoked: make the broker apply it. `now` (the
      * default) for any change that takes a secret away; `soon` for a new unit, whose credential
@@ -43,7 +45,8 @@ export default fp(
   async (app) => {
     const { config } = app;
     const log = app.log.child({ name: 'broker' });
-    let embedded: EmbeddedBroker | undefined;
+    let embedded: LocalBroker | undefined;
+    let embeddedBus: Bus | undefined;
     let url = config.mqttUrl;
     let username = config.mqttUsername;
     let password = config.mqttPassword;
@@ -55,14 +58,29 @@ export default fp(
       const serverPassword = randomBytes(32).toString('base64url');
       password = serverPassword;
       username = SERVER_USERNAME;
-      embedded = await startEmbeddedBroker({
-        port: config.mqttPort,
-        host: config.mqttHost,
-        verifyServer: (p) => sameSecret(p, serverPassword),
-        verifyUnit: (unit, secret) => verifyUnitSecret(app.db, unit, secret),
-        log,
-        ...(tlsOptions ? { tls: { ...tlsOptions, port: config.mqttsPort, host: config.mqttsHost } } : {}),
-      });
+      const verifyUnit = (unit: string, secret: string) => verifyUnitSecret(app.db, unit, secret);
+      const tls = tlsOptions ? { tls: { ...tlsOptions, port: config.mqttsPort, host: config.mqttsHost } } : {};
+      if (config.brokerThread) {
+        ({ broker: embedded, bus: embeddedBus } = await startBrokerThread({
+          port: config.mqttPort,
+          host: config.mqttHost,
+          verifyUnit,
+          log,
+          ...tls,
+        }));
+      } else {
+        const inline = await startEmbeddedBroker({
+          port: config.mqttPort,
+          host: config.mqttHost,
+          verifyServer: (p) => sameSecret(p, serverPassword),
+          verifyUnit,
+          log,
+          ...tls,
+        });
+        embedded = inlineBroker(inline);
+        // On its own embedded broker the server needs no connection (in-process-bus.ts).
+        embeddedBus = await inProcessBus(inline.broker, log);
+      }
       url = `mqtt://127.0.0.1:${embedded.port}`;
     }
     let mirror: CredentialMirror | undefined;
@@ -110,13 +128,12 @@ export default fp(
       pending ??= setTimeout(exportLogged, EXPORT_DELAY_MS);
     };
 
-    // On its own embedded broker the server needs no connection (in-process-bus.ts).
-    const bus = await (embedded ? inProcessBus(embedded.broker, log) : connectBus(url, username, password, log)).catch(
-      async (err: unknown) => {
+    const bus =
+      embeddedBus ??
+      (await connectBus(url, username, password, log).catch(async (err: unknown) => {
         await mirror?.close();
         throw err;
-      },
-    );
+      }));
     app.decorate('bus', bus);
     app.decorate('embeddedBroker', embedded);
     app.decorate('unitCredentialsChanged', async (unitId: string, when: 'now' | 'soon' = 'now') => {

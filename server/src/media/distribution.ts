@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import { MediaWant, decoder, parseTopic, topics } from '@loa/shared';
 import type { Bus } from '../broker/bus.js';
-import type { EmbeddedBroker } from '../broker/embedded.js';
+import type { LocalBroker } from '../broker/local-broker.js';
 
 const wantDecoder = decoder(MediaWant);
 /** State of a media nobody has asked about for this long is forgotten. */
@@ -228,7 +228,7 @@ const UNIT_CLIENT = /^loa-unit-([a-z0-9-]{3,64})$/;
  */
 export function attachWants(
   bus: Bus,
-  embedded: EmbeddedBroker | undefined,
+  embedded: LocalBroker | undefined,
   distribution: Pick<ReturnType<typeof mediaDistributor>, 'onWant'>,
 ): void {
   if (!embedded) {
@@ -237,12 +237,11 @@ export function attachWants(
     });
     return;
   }
-  embedded.broker.on('publish', (packet, client) => {
-    if (!client || !packet.topic.endsWith('/want')) return;
-    const t = parseTopic(packet.topic);
+  embedded.onWant((topic, payload, clientId) => {
+    const t = parseTopic(topic);
     if (t?.kind !== 'media-want') return;
     // Only units may publish wants (the ACL); a client id of another shape is no unit: dropped.
-    const sender = UNIT_CLIENT.exec(client.id)?.[1] ?? '';
-    distribution.onWant(t.sha256, Buffer.from(packet.payload), sender);
+    const sender = UNIT_CLIENT.exec(clientId)?.[1] ?? '';
+    distribution.onWant(t.sha256, Buffer.from(payload), sender);
   });
 }

@@ -68,10 +68,25 @@ export default fp(
       help: 'Clients connected to the embedded broker (0 with an external broker: read its own metrics).',
       registers: [registry],
       collect() {
-        const broker = app.embeddedBroker?.broker as { connectedClients?: number } | undefined;
-        this.set(broker?.connectedClients ?? 0);
+        this.set(app.embeddedBroker?.connectedClients ?? 0);
       },
     });
+
+    // The embedded broker's own thread (broker/thread): its loop beside the control plane's.
+    for (const [name, key] of [
+      ['loa_broker_eventloop_lag_p99_seconds', 'p99Ms'],
+      ['loa_broker_eventloop_lag_max_seconds', 'maxMs'],
+    ] as const) {
+      new Gauge({
+        name,
+        help: `Event-loop lag ${key === 'p99Ms' ? 'p99' : 'max'} of the embedded broker's thread over its last 5 s (absent without one).`,
+        registers: [registry],
+        collect() {
+          const lag = app.embeddedBroker?.loopLag;
+          if (lag) this.set(lag[key] / 1000);
+        },
+      });
+    }
 
     const token = process.env.METRICS_TOKEN;
     app.get('/metrics', { config: { public: true }, schema: { hide: true } }, async (req, reply) => {
