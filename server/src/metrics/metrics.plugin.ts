@@ -73,13 +73,18 @@ export default fp(
     });
 
     // The embedded broker's own thread (broker/thread): its loop beside the control plane's.
-    for (const [name, key] of [
-      ['loa_broker_eventloop_lag_p99_seconds', 'p99Ms'],
-      ['loa_broker_eventloop_lag_max_seconds', 'maxMs'],
-    ] as const) {
+    // Absent when the broker runs in the server's thread (its lag is then the loop's above).
+    const threadLag =
+      app.embeddedBroker?.runs === 'thread'
+        ? ([
+            ['loa_broker_eventloop_lag_p99_seconds', 'p99Ms'],
+            ['loa_broker_eventloop_lag_max_seconds', 'maxMs'],
+          ] as const)
+        : [];
+    for (const [name, key] of threadLag) {
       new Gauge({
         name,
-        help: `Event-loop lag ${key === 'p99Ms' ? 'p99' : 'max'} of the embedded broker's thread over its last 5 s (absent without one).`,
+        help: `Event-loop lag ${key === 'p99Ms' ? 'p99' : 'max'} of the embedded broker's thread over its last 5 s.`,
         registers: [registry],
         collect() {
           const lag = app.embeddedBroker?.loopLag;

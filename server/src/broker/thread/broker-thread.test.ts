@@ -64,6 +64,25 @@ describe('the embedded broker in its own thread', () => {
     await waitFor('the client count', () => (thread.broker.connectedClients === 1 ? true : undefined));
   });
 
+  it("hands over a burst from many units whole, and each unit's messages in order", async () => {
+    const got = new Map<string, number[]>();
+    thread.bus.on('unit:events', (t: ParsedTopic, payload) => {
+      if (t.kind === 'unit') got.set(t.unit, [...(got.get(t.unit) ?? []), Number(payload.toString())]);
+    });
+    const ids = Array.from({ length: 20 }, (_, i) => `thon-burst-${i}`);
+    const clients = await Promise.all(ids.map((id) => unit(id)));
+    await Promise.all(
+      clients.map((c, i) =>
+        Promise.all(
+          Array.from({ length: 100 }, (_, n) => c.publishAsync(topics.events(ids[i]!), String(n), { qos: 1 })),
+        ),
+      ),
+    );
+    await waitFor('2,000 events', () => ([...got.values()].flat().length === 2000 ? true : undefined));
+    for (const id of ids) expect(got.get(id)).toEqual(Array.from({ length: 100 }, (_, n) => n));
+    await Promise.all(clients.map((c) => c.endAsync()));
+  });
+
   it('publishes what the server sends, retained too, once the broker has it', async () => {
     await thread.bus.publish(topics.plan('thon-b'), 'plan v1', { retain: true });
     const b = await unit('thon-b');
@@ -83,6 +102,12 @@ describe('the embedded broker in its own thread', () => {
     const closed = new Promise<void>((resolve) => c.once('close', () => resolve()));
     thread.broker.disconnectUnit('thon-c');
     await closed;
+  });
+
+  it("reports its own loop's lag every 5 s", async () => {
+    const lag = await waitFor('a lag window', () => thread.broker.loopLag, 12_000);
+    expect(lag.p99Ms).toBeGreaterThan(0);
+    expect(lag.maxMs).toBeGreaterThanOrEqual(lag.p99Ms);
   });
 
   it('says plainly that its port is taken', async () => {

@@ -12,6 +12,7 @@
 import { Worker } from 'node:worker_threads';
 import { dispatch, type Bus, type MessageHandler } from '../bus.js';
 import type { LocalBroker, WantHandler } from '../local-broker.js';
+import { TurnGate } from '../turn-gate.js';
 import { asBuffer, ownBytes, type BrokerThreadSettings, type FromBroker, type ToBroker } from './protocol.js';
 
 export interface BrokerThreadOptions extends BrokerThreadSettings {
@@ -48,6 +49,9 @@ export async function startBrokerThread(opts: BrokerThreadOptions): Promise<Brok
   const reconnectListeners: Array<() => void> = [];
   const publishing = new Map<number, { resolve(): void; reject(err: Error): void }>();
   let nextPublish = 0;
+  const input = new TurnGate({
+    onError: (err) => log.error({ err }, 'broker: a message could not be handled'),
+  });
   let clients = 0;
   let lag: { p99Ms: number; maxMs: number } | undefined;
   let closing = false;
@@ -65,11 +69,15 @@ export async function startBrokerThread(opts: BrokerThreadOptions): Promise<Brok
 
   const onMessage = (m: FromBroker) => {
     switch (m.type) {
+      // A port hands over every message waiting in one go; thousands come at once when every
+      // unit sends its events at the same instant. Handled a budget per turn, as in the broker.
       case 'message':
-        dispatch(handlers, m.topic, asBuffer(m.payload), log);
+        input.run(() => dispatch(handlers, m.topic, asBuffer(m.payload), log));
         return;
       case 'want':
-        for (const h of wantHandlers) h(m.topic, asBuffer(m.payload), m.clientId);
+        input.run(() => {
+          for (const h of wantHandlers) h(m.topic, asBuffer(m.payload), m.clientId);
+        });
         return;
       case 'published': {
         const p = publishing.get(m.id);
