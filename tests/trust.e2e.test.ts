@@ -17,6 +17,7 @@ import { startServer, type TestServer } from './support/server.js';
 import { waitFor } from './support/wait.js';
 import { mosquittoPub } from '../server/src/testing/mqtt-probe.js';
 import type {} from '../server/src/broker/broker.plugin.js';
+import type { InlineBroker } from '../server/src/broker/local-broker.js';
 import type {} from '../server/src/services.plugin.js';
 
 interface UnitView {
@@ -42,7 +43,9 @@ describe('a unit that trusts only what the server signed', () => {
   };
 
   beforeAll(async () => {
-    server = await startServer();
+    // The broker in this process (not its own thread), so that the test can see every ack on the
+    // wire, even those of commands the server's own table never held.
+    server = await startServer({ MQTT_BROKER_THREAD: 'off' });
     const created = await server.admin.post<{ unit: { id: string }; secret: string; serverPublicKey: string }>(
       '/api/units',
       { id: 'thon-tin-cay', name: 'Thôn Tin Cậy' },
@@ -50,7 +53,7 @@ describe('a unit that trusts only what the server signed', () => {
     unit = { id: created.body.unit.id, secret: created.body.secret, key: created.body.serverPublicKey };
     const o = await server.admin.post<{ secret: string }>('/api/units', { id: 'thon-khac', name: 'Thôn Khác' });
     other = { id: 'thon-khac', secret: o.body.secret };
-    server.app.embeddedBroker!.broker.subscribe(
+    (server.app.embeddedBroker as InlineBroker).aedes.subscribe(
       topics.cmdAck('+'),
       (packet: AedesPublishPacket, cb: () => void) => {
         acks.push(JSON.parse(packet.payload.toString()) as { id: string; ok: boolean });
