@@ -139,7 +139,23 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/api/communes/:id/timeline',
     { config: { permission: 'schedule:read' }, schema: { params: CommuneId, querystring: DateQuery } },
-    async (req) => timeline.commune(req.params.id, req.query.date),
+    async (req, reply) => {
+      const { body, etag } = timeline.communeJson(req.params.id, req.query.date);
+      // A browser asks again with the tag it holds: an unchanged day costs no transfer (a commune
+      // of thousands of units is megabytes, and the dashboard reloads it on every change).
+      reply.header('etag', etag).header('cache-control', 'private, no-cache');
+      if (holdsTag(req.headers['if-none-match'], etag)) return reply.code(304).send();
+      return reply.type('application/json; charset=utf-8').send(body);
+    },
   );
 };
 export default routes;
+
+/** Whether an If-None-Match header names this (strong) tag: a list, `*`, or the weak form match. */
+function holdsTag(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  return header.split(',').some((t) => {
+    const tag = t.trim();
+    return tag === '*' || tag === etag || tag === `W/${etag}`;
+  });
+}

@@ -186,4 +186,48 @@ describe('communes, windows and zones', () => {
     expect(plan.body.overbooked.length).toBeGreaterThan(0);
     for (const o of plan.body.overbooked) expect(o).toMatchObject({ unitId: 'cum-1', title: 'Chợ phiên cuối năm' });
   });
+
+  it('answers an unchanged timeline from what it sent, with its tag, and plans again after any change', async () => {
+    type Timeline = { units: Array<{ unitId: string; windows: Array<{ startAt: number }> }> };
+    const path = '/api/communes/tu-le/timeline';
+    const first = await server.admin.fetchRaw(path);
+    expect(first.status).toBe(200);
+    const etag = first.headers.get('etag')!;
+    expect(etag).toMatch(/^"[\w-]{27}"$/);
+    const before = (await first.json()) as Timeline;
+    expect(before.units.map((u) => u.unitId)).toEqual(['cum-1', 'cum-2', 'cum-3']);
+    // A browser holding it asks with its tag: nothing to send.
+    const held = await server.admin.fetchRaw(path, { 'if-none-match': `"other", ${etag}` });
+    expect(held.status).toBe(304);
+    expect(await held.text()).toBe('');
+    // Without the tag, the same answer.
+    const again = await server.admin.fetchRaw(path);
+    expect(again.headers.get('etag')).toBe(etag);
+    expect(await again.json()).toEqual(before);
+
+    // Any change is seen at once, under a new tag: the commune's morning window moved…
+    const windows = [
+      { id: 'morning', start: '05:30', end: '07:30' },
+      { id: 'evening', start: '17:00', end: '19:00' },
+    ];
+    expect((await server.admin.put('/api/communes/tu-le/windows', { windows })).status).toBe(200);
+    const moved = await server.admin.fetchRaw(path, { 'if-none-match': etag });
+    expect(moved.status).toBe(200);
+    const movedTag = moved.headers.get('etag')!;
+    expect(movedTag).not.toBe(etag);
+    const cum3 = ((await moved.json()) as Timeline).units.find((u) => u.unitId === 'cum-3')!;
+    expect(toZoned(cum3.windows[0]!.startAt, 'Asia/Ho_Chi_Minh').seconds).toBe(5.5 * 3600);
+    // …or a unit added to the commune.
+    await server.admin.post('/api/units', { id: 'cum-4', name: 'cum-4', communeId: 'tu-le' });
+    const added = await server.admin.fetchRaw(path, { 'if-none-match': movedTag });
+    expect(added.status).toBe(200);
+    expect(((await added.json()) as Timeline).units.map((u) => u.unitId)).toContain('cum-4');
+    // Each day has its own tag; the bad cases are refused as ever, whatever tag is held.
+    const tomorrow = addDays(toZoned(Date.now(), 'Asia/Ho_Chi_Minh').date, 1);
+    const other = await server.admin.fetchRaw(`${path}?date=${tomorrow}`, { 'if-none-match': movedTag });
+    expect(other.status).toBe(200);
+    expect(other.headers.get('etag')).not.toBe(added.headers.get('etag'));
+    expect((await server.admin.fetchRaw(`${path}?date=2026-13-01`, { 'if-none-match': '*' })).status).toBe(400);
+    expect((await server.admin.fetchRaw('/api/communes/khong-co/timeline', { 'if-none-match': '*' })).status).toBe(404);
+  });
 });

@@ -1,5 +1,6 @@
 // What airs where on a date: the commune-wide timeline and one unit's plan, computed by the same
 // planner that builds the published plans, so what the operator sees is what units will play.
+import { createHash } from 'node:crypto';
 import {
   isLocalDate,
   planDay,
@@ -12,8 +13,24 @@ import type { Db } from '../db/database.js';
 import { HttpError } from '../http-error.js';
 import { plannerInputReader } from './planner-input.js';
 
+/**
+ * Commune timelines kept as sent, at most this many bytes in all. One of 5,000 units is ~7 MB of
+ * JSON and took ~60 ms to serialize on every dashboard reload (issue #10), for an answer that
+ * changes only when its inputs do.
+ */
+const KEPT_BYTES = 32 * 1024 * 1024;
+
+export interface TimelineJson {
+  body: Buffer;
+  /** A strong entity tag of the body: the same inputs plan the same day. */
+  etag: string;
+}
+
 export function timelineService(db: Db) {
   const reader = plannerInputReader(db);
+  /** By commune and date, least recently used first. */
+  const kept = new Map<string, TimelineJson & { inputs: string }>();
+  let keptBytes = 0;
 
   /**
    * What did not fit, each with its bulletin's title: the operator reads which bulletin it is beside
@@ -24,9 +41,21 @@ export function timelineService(db: Db) {
     return overbooked.map((o) => ({ ...o, title: titles.get(o.bulletinId) ?? null }));
   }
 
+  /** Reads what the planner needs for a commune and the day asked (by default today, there). */
+  function inputsFor(communeId: string, date: string | undefined) {
+    const now = Date.now();
+    const world = reader.world(communeId, now);
+    if (!world) throw new HttpError(404, 'commune-not-found', `There is no commune ${communeId}.`);
+    const day = date ?? toZoned(now, world.commune.timeZone).date;
+    if (!isLocalDate(day))
+      throw new HttpError(400, 'invalid-date', 'date must be a calendar date such as 2026-11-22.', 'date');
+    return { world, day };
+  }
+
   function planFor(
     communeId: string,
     date: string | undefined,
+    inputs = inputsFor(communeId, date),
   ): {
     date: string;
     timeZone: string;
@@ -34,12 +63,7 @@ export function timelineService(db: Db) {
     zones: Array<{ id: string; unitIds: string[] }>;
     bulletins: PlannerBulletin[];
   } {
-    const now = Date.now();
-    const world = reader.world(communeId, now);
-    if (!world) throw new HttpError(404, 'commune-not-found', `There is no commune ${communeId}.`);
-    const day = date ?? toZoned(now, world.commune.timeZone).date;
-    if (!isLocalDate(day))
-      throw new HttpError(400, 'invalid-date', 'date must be a calendar date such as 2026-11-22.', 'date');
+    const { world, day } = inputs;
     const result = planDay({
       date: day,
       communes: [world.commune],
@@ -56,17 +80,48 @@ export function timelineService(db: Db) {
     };
   }
 
+  function commune(communeId: string, date: string | undefined, inputs = inputsFor(communeId, date)) {
+    const { date: day, timeZone, result, zones, bulletins } = planFor(communeId, date, inputs);
+    return {
+      communeId,
+      date: day,
+      timeZone,
+      zones,
+      units: result.plans,
+      overbooked: withTitles(result.overbooked, bulletins),
+    };
+  }
+
   return {
-    commune(communeId: string, date: string | undefined) {
-      const { date: day, timeZone, result, zones, bulletins } = planFor(communeId, date);
-      return {
-        communeId,
-        date: day,
-        timeZone,
-        zones,
-        units: result.plans,
-        overbooked: withTitles(result.overbooked, bulletins),
-      };
+    commune,
+    /**
+     * The commune timeline as the JSON bytes to send, planned and serialized again only when what
+     * the planner reads has changed: the planner is a pure function of the day and these inputs
+     * (the commune, its zones and units, the bulletins on the air at this instant), which are read
+     * every time and compared whole, so no change anywhere can be missed.
+     */
+    communeJson(communeId: string, date: string | undefined): TimelineJson {
+      const current = inputsFor(communeId, date);
+      const key = `${communeId}\n${current.day}`;
+      const inputs = JSON.stringify(current.world);
+      const hit = kept.get(key);
+      kept.delete(key);
+      if (hit?.inputs === inputs) {
+        kept.set(key, hit); // now the most recently used
+        return hit;
+      }
+      if (hit) keptBytes -= hit.body.length;
+      const body = Buffer.from(JSON.stringify(commune(communeId, date, current)));
+      const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
+      const entry = { body, etag, inputs };
+      kept.set(key, entry);
+      keptBytes += body.length;
+      for (const [k, e] of kept) {
+        if (keptBytes <= KEPT_BYTES || e === entry) break;
+        kept.delete(k);
+        keptBytes -= e.body.length;
+      }
+      return entry;
     },
     unit(unitId: string, date: string | undefined) {
       const row = db.prepare('SELECT commune_id FROM units WHERE id = ?').get(unitId) as

@@ -73,9 +73,9 @@ export class ApiClient {
     return { status: res.status, body: parsed as T };
   }
 
-  /** A GET whose answer is not JSON (CSV, HTML): the raw Response, sent with the session. */
-  fetchRaw(path: string): Promise<Response> {
-    return fetch(this.base + path, { headers: this.headersFor('GET') });
+  /** A GET whose answer is not JSON (CSV, HTML) or whose headers matter: the raw Response, sent with the session. */
+  fetchRaw(path: string, headers: Record<string, string> = {}): Promise<Response> {
+    return fetch(this.base + path, { headers: { ...this.headersFor('GET'), ...headers } });
   }
 
   get = <T = unknown>(path: string) => this.request<T>('GET', path);
