@@ -169,10 +169,11 @@ async function main() {
     if (approved.status !== 200) throw new Error(`approving ${b.title}: ${approved.body.message}`);
   }
   // What the planner made of it: the items of the demo window's day over the clusters.
-  const timeline = await api.get<{ units: Array<{ items: unknown[] }> }>(
+  const timeline = await api.get<{ plans: Array<{ unitIds: string[]; items: unknown[] }> }>(
     `/api/communes/${COMMUNE.id}/timeline?date=${open.date}`,
   );
-  const planned = timeline.body.units.reduce((n, u) => n + u.items.length, 0);
+  const planned = timeline.body.plans.reduce((n, p) => n + p.unitIds.length * p.items.length, 0);
+  const clusters = timeline.body.plans.reduce((n, p) => n + p.unitIds.length, 0);
 
   const lines = [
     '',
@@ -181,7 +182,7 @@ async function main() {
     `           editor ${people.editor} / ${logins.get('editor')!.password}, approver ${people.approver} / ${logins.get('approver')!.password}`,
     `  windows: ${windows.map((w) => `${w.id} ${w.start}–${w.end}`).join(', ')} (${TZ})`,
     `  data:    ${dataDir}`,
-    `  plan:    ${planned} items on ${open.date} over ${timeline.body.units.length} clusters, ${bulletins.length} bulletins`,
+    `  plan:    ${planned} items on ${open.date} over ${clusters} clusters, ${bulletins.length} bulletins`,
     `The demo window (${demo.start}–${demo.end}) holds the first bulletin at ${formatClock(open.seconds + 5)}; what the clusters play appears below. Ctrl+C stops everything.`,
     '',
   ];

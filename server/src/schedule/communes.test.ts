@@ -7,6 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDays, toZoned } from '@loa/shared';
 import { startServer, type TestServer } from '../testing/start-server.js';
 
+type Timeline = {
+  plans: Array<{ unitIds: string[]; windows: Array<{ startAt: number }>; items: Array<{ startAt: number }> }>;
+};
+const planOf = (tl: Timeline, unit: string) => tl.plans.find((p) => p.unitIds.includes(unit))!;
+
 describe('communes, windows and zones', () => {
   let server: TestServer;
 
@@ -127,14 +132,13 @@ describe('communes, windows and zones', () => {
     expect((await editor.post(`/api/bulletins/${b.body.id}/submit`)).status).toBe(200);
     expect((await approver.post(`/api/bulletins/${b.body.id}/approve`)).status).toBe(200);
 
-    const tl = await server.admin.get<{ units: Array<{ unitId: string; items: Array<{ startAt: number }> }> }>(
-      `/api/communes/tu-le/timeline?date=${tomorrow}`,
-    );
+    const tl = await server.admin.get<Timeline>(`/api/communes/tu-le/timeline?date=${tomorrow}`);
     expect(tl.status).toBe(200);
-    const startOf = (unit: string) =>
-      toZoned(tl.body.units.find((u) => u.unitId === unit)!.items[0]!.startAt, 'Asia/Ho_Chi_Minh').seconds;
+    const startOf = (unit: string) => toZoned(planOf(tl.body, unit).items[0]!.startAt, 'Asia/Ho_Chi_Minh').seconds;
     expect(startOf('cum-1')).toBe(6 * 3600); // the market zone's morning window
     expect(startOf('cum-3')).toBe(5 * 3600); // the commune's
+    // Each plan once, with the units that follow it: the market zone's two units share theirs.
+    expect(tl.body.plans.map((p) => p.unitIds)).toEqual([['cum-1', 'cum-2'], ['cum-3']]);
     const plan = await server.admin.get<{ items: unknown[] }>(`/api/units/cum-3/plan?date=${tomorrow}`);
     expect(plan.body.items).toHaveLength(1);
 
@@ -188,14 +192,13 @@ describe('communes, windows and zones', () => {
   });
 
   it('answers an unchanged timeline from what it sent, with its tag, and plans again after any change', async () => {
-    type Timeline = { units: Array<{ unitId: string; windows: Array<{ startAt: number }> }> };
     const path = '/api/communes/tu-le/timeline';
     const first = await server.admin.fetchRaw(path);
     expect(first.status).toBe(200);
     const etag = first.headers.get('etag')!;
     expect(etag).toMatch(/^"[\w-]{27}"$/);
     const before = (await first.json()) as Timeline;
-    expect(before.units.map((u) => u.unitId)).toEqual(['cum-1', 'cum-2', 'cum-3']);
+    expect(before.plans.flatMap((p) => p.unitIds).sort()).toEqual(['cum-1', 'cum-2', 'cum-3']);
     // A browser holding it asks with its tag: nothing to send.
     const held = await server.admin.fetchRaw(path, { 'if-none-match': `"other", ${etag}` });
     expect(held.status).toBe(304);
@@ -215,13 +218,13 @@ describe('communes, windows and zones', () => {
     expect(moved.status).toBe(200);
     const movedTag = moved.headers.get('etag')!;
     expect(movedTag).not.toBe(etag);
-    const cum3 = ((await moved.json()) as Timeline).units.find((u) => u.unitId === 'cum-3')!;
+    const cum3 = planOf((await moved.json()) as Timeline, 'cum-3');
     expect(toZoned(cum3.windows[0]!.startAt, 'Asia/Ho_Chi_Minh').seconds).toBe(5.5 * 3600);
     // …or a unit added to the commune.
     await server.admin.post('/api/units', { id: 'cum-4', name: 'cum-4', communeId: 'tu-le' });
     const added = await server.admin.fetchRaw(path, { 'if-none-match': movedTag });
     expect(added.status).toBe(200);
-    expect(((await added.json()) as Timeline).units.map((u) => u.unitId)).toContain('cum-4');
+    expect(planOf((await added.json()) as Timeline, 'cum-4').unitIds).toEqual(['cum-3', 'cum-4']);
     // Each day has its own tag; the bad cases are refused as ever, whatever tag is held.
     const tomorrow = addDays(toZoned(Date.now(), 'Asia/Ho_Chi_Minh').date, 1);
     const other = await server.admin.fetchRaw(`${path}?date=${tomorrow}`, { 'if-none-match': movedTag });

@@ -8,6 +8,7 @@ import {
   type OverbookedItem,
   type PlannerBulletin,
   type PlannerResult,
+  type UnitDayPlan,
 } from '@loa/shared';
 import type { Db } from '../db/database.js';
 import { HttpError } from '../http-error.js';
@@ -24,6 +25,25 @@ export interface TimelineJson {
   body: Buffer;
   /** A strong entity tag of the body: the same inputs plan the same day. */
   etag: string;
+}
+
+/**
+ * The day's plans each once, with the units that follow it. Units of the same zones get the same
+ * plan, so a commune of thousands of units has a handful: what was ~1.4 KB of JSON per unit (seven
+ * days of it on the schedule screen, on a phone) is now its id in a list.
+ */
+export function sharedPlans(plans: readonly UnitDayPlan[]) {
+  const byContent = new Map<
+    string,
+    { unitIds: string[]; windows: UnitDayPlan['windows']; items: UnitDayPlan['items'] }
+  >();
+  for (const p of plans) {
+    const key = JSON.stringify([p.windows, p.items]);
+    let shared = byContent.get(key);
+    if (!shared) byContent.set(key, (shared = { unitIds: [], windows: p.windows, items: p.items }));
+    shared.unitIds.push(p.unitId);
+  }
+  return [...byContent.values()];
 }
 
 export function timelineService(db: Db) {
@@ -87,7 +107,7 @@ export function timelineService(db: Db) {
       date: day,
       timeZone,
       zones,
-      units: result.plans,
+      plans: sharedPlans(result.plans),
       overbooked: withTitles(result.overbooked, bulletins),
     };
   }

@@ -1,4 +1,4 @@
-// Regrouping the planner's per-unit plans by zone, as the timeline shows them.
+// Regrouping the day's plans (each with the units that follow it) by zone, as the timeline shows them.
 import { describe, expect, it } from 'vitest';
 import type { CommuneTimeline, PlanItem } from '../lib/types.js';
 import { playingNow, playingTitle, rowsByZone } from './timeline.js';
@@ -24,10 +24,10 @@ const timeline: CommuneTimeline = {
     { id: 'cho', unitIds: ['u1', 'u2'] },
     { id: 'an-phu', unitIds: ['u2'] },
   ],
-  units: [
-    { unitId: 'u1', date: '2026-11-22', windows: [win], items: [item('b1@d#1', 0), item('b2@d#1', 120_000)] },
-    { unitId: 'u2', date: '2026-11-22', windows: [win], items: [item('b1@d#1', 0)] },
-    { unitId: 'u3', date: '2026-11-22', windows: [win], items: [item('b3@d#1', 600_000)] },
+  plans: [
+    { unitIds: ['u1'], windows: [win], items: [item('b1@d#1', 0), item('b2@d#1', 120_000)] },
+    { unitIds: ['u4', 'u2'], windows: [win], items: [item('b1@d#1', 0)] },
+    { unitIds: ['u3'], windows: [win], items: [item('b3@d#1', 600_000)] },
   ],
   overbooked: [],
 };
@@ -42,7 +42,7 @@ describe('rowsByZone', () => {
     expect(rows.map((r) => [r.name, r.unitIds, r.items.map((i) => i.id)])).toEqual([
       ['An Phú', ['u2'], ['b1@d#1']],
       ['Khu chợ', ['u1', 'u2'], ['b1@d#1', 'b2@d#1']],
-      ['Ngoài vùng', ['u3'], ['b3@d#1']],
+      ['Ngoài vùng', ['u3', 'u4'], ['b1@d#1', 'b3@d#1']],
     ]);
     expect(rows[1]!.windows).toEqual([win]);
   });
@@ -55,7 +55,9 @@ describe('rowsByZone', () => {
 describe('what plays now', () => {
   const rows = rowsByZone(timeline, zones, 'Ngoài vùng');
   it('gives each sounding item once with every zone it sounds on', () => {
-    expect(playingNow(rows, 30_000).map((p) => [p.item.id, p.zones])).toEqual([['b1@d#1', ['An Phú', 'Khu chợ']]]);
+    expect(playingNow(rows, 30_000).map((p) => [p.item.id, p.zones])).toEqual([
+      ['b1@d#1', ['An Phú', 'Khu chợ', 'Ngoài vùng']],
+    ]);
     expect(playingNow(rows, 60_000)).toEqual([]); // ended: [start, start + duration)
   });
   it("names a unit's playing item by its title, else by its bulletin", () => {

@@ -1,5 +1,6 @@
-// What plays on which zone: the commune timeline (one plan per unit, from the same planner that
-// builds the published plans) regrouped by zone, since operators think in zones, not units.
+// What plays on which zone: the commune timeline (the day's plans with the units that follow each,
+// from the same planner that builds the published plans) regrouped by zone, since operators think
+// in zones, not units.
 import type { CommuneTimeline, PlanItem, PlannedWindow, Zone } from '../lib/types.js';
 
 export interface ZoneRow {
@@ -12,7 +13,7 @@ export interface ZoneRow {
 }
 
 export function rowsByZone(timeline: CommuneTimeline, zones: readonly Zone[], outsideName: string): ZoneRow[] {
-  const plans = new Map(timeline.units.map((p) => [p.unitId, p]));
+  const plans = new Map(timeline.plans.flatMap((p) => p.unitIds.map((id) => [id, p] as const)));
   const names = new Map(zones.map((z) => [z.id, z.name]));
   const inSomeZone = new Set<string>();
   const rows: ZoneRow[] = [];
@@ -38,7 +39,7 @@ export function rowsByZone(timeline: CommuneTimeline, zones: readonly Zone[], ou
     rows.push(build(z.id, names.get(z.id) ?? z.id, z.unitIds));
   }
   rows.sort((a, b) => a.name.localeCompare(b.name, 'vi'));
-  const outside = timeline.units.map((p) => p.unitId).filter((id) => !inSomeZone.has(id));
+  const outside = [...plans.keys()].filter((id) => !inSomeZone.has(id)).sort();
   if (outside.length > 0) rows.push(build(null, outsideName, outside));
   return rows;
 }

@@ -140,9 +140,9 @@ export interface IngestJob {
   errorCode?: string;
 }
 
-export interface UnitDayPlan {
-  unitId: string;
-  date: string;
+/** One plan of the day and the units that follow it (units of the same zones share one). */
+export interface SharedDayPlan {
+  unitIds: string[];
   windows: PlannedWindow[];
   items: PlanItem[];
 }
@@ -155,7 +155,8 @@ export interface CommuneTimeline {
   date: string;
   timeZone: string;
   zones: Array<{ id: string; unitIds: string[] }>;
-  units: UnitDayPlan[];
+  /** Every unit of the commune is in exactly one. */
+  plans: SharedDayPlan[];
   overbooked: OverbookedView[];
 }
 
