@@ -88,6 +88,8 @@ export default fp(
       gatherMs: config.wantGatherMs,
       maxGatherMs: config.media.wantMaxGatherMs,
       resendAfterMs: config.media.resendAfterMs,
+      // A round waits for the plans still going out: their units want the same media.
+      holdWhile: plans.busy,
       sizeOf: media.sizeOf,
       unitExists: (id) => units.communeOf(id) !== undefined,
       log: app.log.child({ name: 'media' }),

@@ -59,7 +59,16 @@ function recordingBus() {
   };
 }
 
-function distributor(bus: Bus, opts: { gatherMs?: number; maxGatherMs?: number; resendAfterMs?: number } = {}) {
+function distributor(
+  bus: Bus,
+  opts: {
+    gatherMs?: number;
+    maxGatherMs?: number;
+    resendAfterMs?: number;
+    holdWhile?: () => boolean;
+    maxHoldMs?: number;
+  } = {},
+) {
   const dir = mkdtempSync(join(tmpdir(), 'loa-dist-'));
   writeFileSync(join(dir, `${SHA}.ogg`), randomBytes(SIZE));
   return mediaDistributor({
@@ -69,6 +78,8 @@ function distributor(bus: Bus, opts: { gatherMs?: number; maxGatherMs?: number; 
     gatherMs: opts.gatherMs ?? 40,
     maxGatherMs: opts.maxGatherMs ?? 400,
     resendAfterMs: opts.resendAfterMs ?? 600,
+    ...(opts.holdWhile ? { holdWhile: opts.holdWhile } : {}),
+    ...(opts.maxHoldMs !== undefined ? { maxHoldMs: opts.maxHoldMs } : {}),
     sizeOf: (sha) => (sha === SHA ? SIZE : undefined),
     unitExists: (u) => u.startsWith('unit-'),
     log: silent,
@@ -108,6 +119,49 @@ describe('the media distributor', () => {
       vi.useRealTimers();
     }
     expect(firstAt).toBe(300);
+  });
+
+  it('starts no round while plans are still going out: one round for every unit they bring', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+    try {
+      const r = recordingBus();
+      let plansGoingOut = true;
+      const d = distributor(r.bus, { gatherMs: 40, maxGatherMs: 200, holdWhile: () => plansGoingOut });
+      // Units get their plan one after another over two seconds, each wanting the media at once.
+      for (let t = 0; t < 2000; t += 100) {
+        d.onWant(SHA, want(`unit-${t}`));
+        await vi.advanceTimersByTimeAsync(100);
+        await io(r.published, 1, 20);
+      }
+      expect(r.published).toEqual([]); // well past the longest gather: held
+      plansGoingOut = false;
+      d.onWant(SHA, want('unit-last'));
+      await vi.advanceTimersByTimeAsync(100);
+      await io(r.published, 5);
+      await vi.advanceTimersByTimeAsync(1000);
+      await io(r.published, 6, 100);
+      expect(r.published).toEqual([0, 1, 2, 3, 4]);
+      expect(d.stats).toMatchObject({ roundsPublished: 1, wantsReceived: 21 });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('holds a round for plans going out no longer than its longest hold', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+    try {
+      const r = recordingBus();
+      const d = distributor(r.bus, { gatherMs: 40, maxGatherMs: 200, holdWhile: () => true, maxHoldMs: 1000 });
+      d.onWant(SHA, want('unit-a'));
+      await vi.advanceTimersByTimeAsync(900);
+      await io(r.published, 1, 50);
+      expect(r.published).toEqual([]);
+      await vi.advanceTimersByTimeAsync(200);
+      await io(r.published, 5);
+      expect(r.published).toEqual([0, 1, 2, 3, 4]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('sends a unit that asks mid-round only the chunks already gone by, once more', async () => {

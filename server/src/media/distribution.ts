@@ -11,7 +11,11 @@
 //   name it as missing until it lands. While the unit's `have` keeps growing between wants, the
 //   chunks are still arriving and are not sent again; once it stops growing, a chunk the broker
 //   took more than `resendAfterMs` ago is sent again (a unit that reconnected and lost it); and a
-//   `have` that shrank means the unit threw its copy away (it did not hash): it is owed everything.
+//   `have` that shrank means the unit threw its copy away (it did not hash): it is owed everything;
+// - no round starts while plans are still going out (`holdWhile`, up to `maxHoldMs`): a new
+//   bulletin's plan reaches thousands of units over seconds, each wants its media on receipt, and
+//   a round started on the first wants must be sent again for every unit that subscribed after
+//   it began (issue #10: 1.5–4 copies for 5,000 units, and the plans slowed behind the fan-out).
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
@@ -56,6 +60,10 @@ export function mediaDistributor(opts: {
   gatherMs: number;
   maxGatherMs?: number;
   resendAfterMs?: number;
+  /** True while more wants are sure to come (plans being published): the first round waits. */
+  holdWhile?: () => boolean;
+  /** The longest a round waits for `holdWhile`, from its first want. */
+  maxHoldMs?: number;
   /** Size of a stored media file, or undefined when the server has no such media. */
   sizeOf(sha256: string): number | undefined;
   unitExists(unit: string): boolean;
@@ -63,6 +71,7 @@ export function mediaDistributor(opts: {
 }) {
   const maxGatherMs = Math.max(opts.gatherMs, opts.maxGatherMs ?? opts.gatherMs * 8);
   const resendAfterMs = opts.resendAfterMs ?? 3000;
+  const maxHoldMs = Math.max(maxGatherMs, opts.maxHoldMs ?? 30_000);
   const media = new Map<string, MediaState>();
   const stats: DistributionStats = {
     wantsReceived: 0,
@@ -119,6 +128,11 @@ export function mediaDistributor(opts: {
   function flush(sha256: string, s: MediaState) {
     s.timer = undefined;
     if (s.scheduled) return;
+    if (opts.holdWhile?.() && Date.now() - s.firstWantAt < maxHoldMs) {
+      // Looked at again shortly; the first want's instant is kept, so the hold has its bound.
+      s.timer = setTimeout(() => flush(sha256, s), Math.max(opts.gatherMs, 50));
+      return;
+    }
     s.scheduled = true;
     // One media at a time: a burst of wants must not read every file at once.
     chain = chain

@@ -203,7 +203,9 @@ export function plansService(db: Db, signer: Signer, bus: Bus, log: FastifyBaseL
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> = Promise.resolve();
   const history: Run[] = [];
+  let queued = 0;
   function enqueue<T>(why: string, work: () => Promise<T>): Promise<T> {
+    queued++;
     const next = running.then(async () => {
       const run: Run = { why, startedAt: Date.now() };
       history.push(run);
@@ -212,6 +214,7 @@ export function plansService(db: Db, signer: Signer, bus: Bus, log: FastifyBaseL
         return await work();
       } finally {
         run.endedAt = Date.now();
+        queued--;
       }
     });
     running = next.catch((err: Error) => log.error({ err: err.message, why }, 'plans: run failed'));
@@ -240,6 +243,11 @@ export function plansService(db: Db, signer: Signer, bus: Bus, log: FastifyBaseL
         enqueue('change', () => planAll(Date.now())).catch(() => undefined); // logged by enqueue
       }, delayMs);
     },
+    /**
+     * Whether plans are being made or published, or a change will re-plan shortly: units are
+     * about to get new plans (and to want their media: media/distribution.ts waits for them).
+     */
+    busy: () => queued > 0 || timer !== undefined,
     async idle() {
       if (timer) {
         clearTimeout(timer);

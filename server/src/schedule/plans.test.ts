@@ -46,4 +46,17 @@ describe('published plans', () => {
     await server.app.services.plans.idle();
     expect(server.app.services.plans.body('cum-plan')?.version).toBe(first!.version + 1);
   });
+
+  it('says it is busy from a change until its plans are out (the media distributor waits on it)', async () => {
+    const plans = server.app.services.plans;
+    await plans.idle();
+    expect(plans.busy()).toBe(false);
+    plans.schedule(50); // a change: a re-plan is coming
+    expect(plans.busy()).toBe(true);
+    await new Promise((r) => setTimeout(r, 60)); // the re-plan runs now
+    const run = plans.replanAll(); // and another queued behind it
+    expect(plans.busy()).toBe(true);
+    await run;
+    expect(plans.busy()).toBe(false);
+  });
 });
