@@ -15,7 +15,7 @@
 // - no round starts while plans are still going out (`holdWhile`, up to `maxHoldMs`): a new
 //   bulletin's plan reaches thousands of units over seconds, each wants its media on receipt, and
 //   a round started on the first wants must be sent again for every unit that subscribed after
-//   it began (issue #10: 1.5–4 copies for 5,000 units, and the plans slowed behind the fan-out).
+//   it began (issue #10: 1.5–4.5 copies for 5,000 units, and the plans slowed behind the fan-out).
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
