@@ -143,12 +143,19 @@ describe('a live session on the unit', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(await s.stop()).toMatchObject({ ok: true });
     const rec = await recordOf(`live:${s.id}`);
-    // 1.5 s spoken; the jitter buffer and the warm-up take a little from the start.
-    expect(rec.samples / 48_000).toBeGreaterThan(1.2);
+    await eventOf(`live:${s.id}`, 'started');
+    const finished = await eventOf(`live:${s.id}`, 'finished');
+    // 1.5 s spoken. What did not sound was dropped on purpose to keep the delay short, and the
+    // agent says how much: the start while the amplifier warms up, and on a busy machine a burst
+    // of frames that arrived late together (failed once in a full run at 1.14 s sounded).
+    const dropped = Number(
+      agent.log.lines.map((l) => new RegExp(`live:${s.id}: dropped (\\d+) ms`).exec(l)?.[1]).find(Boolean) ?? 0,
+    );
+    expect(rec.samples / 48_000 + dropped / 1000).toBeGreaterThan(1.2);
+    expect(rec.samples / 48_000).toBeGreaterThan(0.75);
+    expect(Math.abs(finished.durationMs! - rec.samples / 48)).toBeLessThanOrEqual(1);
     // lavfi's sine has amplitude 1/8 (RMS 0.088): the voice, not silence, reached the loudspeaker.
     expect(await rmsOf(rec.file)).toBeGreaterThan(0.06);
-    await eventOf(`live:${s.id}`, 'started');
-    expect((await eventOf(`live:${s.id}`, 'finished')).durationMs).toBeGreaterThan(1200);
     await waitFor('amplifier off', () => !agent.controller.parts.amplifier.on);
     const switches = await relaySwitches(agent);
     const on = switches.findLast((x) => x.on)!;
