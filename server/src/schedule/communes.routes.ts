@@ -141,8 +141,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     { config: { permission: 'schedule:read' }, schema: { params: CommuneId, querystring: DateQuery } },
     async (req, reply) => {
       const { body, etag } = timeline.communeJson(req.params.id, req.query.date);
-      // A browser asks again with the tag it holds: an unchanged day costs no transfer (a commune
-      // of thousands of units is megabytes, and the dashboard reloads it on every change).
+      // A browser asks again with the tag it holds: an unchanged day costs no transfer (the
+      // dashboard reloads it on every published plan, the schedule screen a week of days).
       reply.header('etag', etag).header('cache-control', 'private, no-cache');
       if (holdsTag(req.headers['if-none-match'], etag)) return reply.code(304).send();
       return reply.type('application/json; charset=utf-8').send(body);
