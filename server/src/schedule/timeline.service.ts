@@ -73,18 +73,13 @@ export function timelineService(db: Db) {
     return { world, day };
   }
 
-  function planFor(
-    communeId: string,
-    date: string | undefined,
-    inputs = inputsFor(communeId, date),
-  ): {
+  function planFor({ world, day }: ReturnType<typeof inputsFor>): {
     date: string;
     timeZone: string;
     result: PlannerResult;
     zones: Array<{ id: string; unitIds: string[] }>;
     bulletins: PlannerBulletin[];
   } {
-    const { world, day } = inputs;
     const result = planDay({
       date: day,
       communes: [world.commune],
@@ -101,11 +96,11 @@ export function timelineService(db: Db) {
     };
   }
 
-  function commune(communeId: string, date: string | undefined, inputs = inputsFor(communeId, date)) {
-    const { date: day, timeZone, result, zones, bulletins } = planFor(communeId, date, inputs);
+  function commune(inputs: ReturnType<typeof inputsFor>) {
+    const { date, timeZone, result, zones, bulletins } = planFor(inputs);
     return {
-      communeId,
-      date: day,
+      communeId: inputs.world.commune.id,
+      date,
       timeZone,
       zones,
       plans: sharedPlans(result.plans),
@@ -114,7 +109,6 @@ export function timelineService(db: Db) {
   }
 
   return {
-    commune,
     /**
      * The commune timeline as the JSON bytes to send, planned and serialized again only when what
      * the planner reads has changed: the planner is a pure function of the day and these inputs
@@ -132,7 +126,7 @@ export function timelineService(db: Db) {
         return hit;
       }
       if (hit) keptBytes -= sizeOf(hit);
-      const body = Buffer.from(JSON.stringify(commune(communeId, date, current)));
+      const body = Buffer.from(JSON.stringify(commune(current)));
       const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
       const entry = { body, etag, inputs };
       kept.set(key, entry);
@@ -148,7 +142,7 @@ export function timelineService(db: Db) {
       const row = db.prepare('SELECT commune_id FROM units WHERE id = ?').get(unitId) as
         { commune_id: string } | undefined;
       if (!row) throw new HttpError(404, 'unit-not-found', `There is no unit ${unitId}.`);
-      const { date: day, timeZone, result, bulletins } = planFor(row.commune_id, date);
+      const { date: day, timeZone, result, bulletins } = planFor(inputsFor(row.commune_id, date));
       const plan = result.plans.find((p) => p.unitId === unitId);
       return {
         unitId,

@@ -73,7 +73,10 @@ export class ApiClient {
     return { status: res.status, body: parsed as T };
   }
 
-  /** A GET whose answer is not JSON (CSV, HTML) or whose headers matter: the raw Response, sent with the session. */
+  /**
+   * A GET whose answer is not JSON (CSV, HTML) or whose headers matter: the raw Response, sent with
+   * the session and any `headers` given.
+   */
   fetchRaw(path: string, headers: Record<string, string> = {}): Promise<Response> {
     return fetch(this.base + path, { headers: { ...this.headersFor('GET'), ...headers } });
   }
