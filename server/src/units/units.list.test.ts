@@ -1,6 +1,8 @@
-// GET /api/units for a province (issue #10): the list is written slice by slice, without the
-// response schema's serializer, and must say exactly what each unit's own view says; the latest
+// GET /api/units for a province (issue #10): the list is kept row by row as JSON, written without
+// the response schema's serializer, and must say exactly what each unit's own view says; the latest
 // telemetry of every unit is stored once a second in one transaction.
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topics } from '@loa/shared';
@@ -13,6 +15,12 @@ interface View {
   publishedPlanVersion: number | null;
   telemetry: Record<string, unknown> | null;
   lastSeen: number | null;
+  name: string;
+  villageId: string | null;
+  online: boolean;
+  agentVersion: string | null;
+  revokedAt: number | null;
+  secretRotatedAt: number | null;
 }
 
 let server: TestServer;
@@ -53,15 +61,14 @@ describe('GET /api/units', () => {
     expect(units.find((u) => u.id === 'cum-e')!.telemetry).toMatchObject({ volume: 40, linkType: 'cellular' });
   });
 
-  it('reads the list in slices, and leaves out the units a slice does not let through', async () => {
-    const read = async (slice: number, visible: (communeId: string) => boolean) => {
-      let text = '';
-      for await (const part of server.app.services.units.listJson(visible, slice)) text += part;
-      return (JSON.parse(text) as { units: View[] }).units;
-    };
+  it('leaves out the units of communes the reader may not see', async () => {
+    const read = (visible: (communeId: string) => boolean) =>
+      (JSON.parse(server.app.services.units.listJson(visible)) as { units: View[] }).units;
     const all = await listed();
-    for (const slice of [1, 2, 4, 5, 6]) expect(await read(slice, () => true)).toEqual(all);
-    expect(await read(2, () => false)).toEqual([]);
+    expect(read(() => true)).toEqual(all);
+    expect(read(() => false)).toEqual([]);
+    const commune = all[0]!.communeId;
+    expect(read((c) => c === commune)).toEqual(all.filter((u) => u.communeId === commune));
   });
 });
 
@@ -92,5 +99,69 @@ describe('telemetry of units', () => {
     off();
     expect(heard).toEqual(['cum-e']);
     expect((await listed()).map((u) => u.id)).toEqual(IDS);
+  });
+});
+
+// The list keeps each unit's JSON until SQLite marks its row changed (units.list.ts): whatever
+// path writes a unit or its plan, the next list must say what the unit's own view says.
+describe('GET /api/units after each kind of change', () => {
+  const agrees = async () => {
+    const units = await listed();
+    for (const u of units) expect(u).toEqual(await own(u.id));
+    return units;
+  };
+
+  it('shows a rename, a village, a revoked and a rotated unit, and a new one', async () => {
+    await agrees(); // the list is kept from here
+    const commune = (await own('cum-a')).communeId;
+    const village = (
+      await server.admin.post<{ id: string }>(`/api/communes/${commune}/villages`, { name: 'Thôn Tà Chơ' })
+    ).body;
+    await server.admin.patch('/api/units/cum-a', { name: 'Cụm đầu làng', villageId: village.id });
+    await server.admin.post('/api/units/cum-d/revoke');
+    await server.admin.post('/api/units/cum-c/secret');
+    await server.admin.post('/api/units', { id: 'cum-0', name: 'Cụm mới' });
+    const units = await agrees();
+    expect(units.map((u) => u.id)).toEqual(['cum-0', ...IDS]);
+    expect(units.find((u) => u.id === 'cum-a')!).toMatchObject({ name: 'Cụm đầu làng', villageId: village.id });
+    expect(units.find((u) => u.id === 'cum-d')!.revokedAt).toEqual(expect.any(Number));
+    expect(units.find((u) => u.id === 'cum-c')!.secretRotatedAt).toEqual(expect.any(Number));
+  });
+
+  it('shows a unit going online and offline, and a plan published to it', async () => {
+    await agrees();
+    const { secret } = (await server.admin.post<{ secret: string }>('/api/units/cum-b/secret')).body;
+    const b = await mqtt.connectAsync(server.mqttUrl, {
+      clientId: 'loa-unit-cum-b',
+      username: 'cum-b',
+      password: secret,
+      reconnectPeriod: 0,
+      will: { topic: topics.status('cum-b'), payload: Buffer.from('{"online":false}'), qos: 1, retain: true },
+    });
+    await b.publishAsync(topics.status('cum-b'), JSON.stringify({ online: true, agentVersion: '9.9.9' }), {
+      qos: 1,
+      retain: true,
+    });
+    await waitFor('cum-b online', async () => ((await own('cum-b')).online ? true : undefined));
+    expect((await agrees()).find((u) => u.id === 'cum-b')!).toMatchObject({ online: true, agentVersion: '9.9.9' });
+    b.stream.destroy(); // its will says offline
+    await waitFor('cum-b offline', async () => ((await own('cum-b')).online ? undefined : true));
+    expect((await agrees()).find((u) => u.id === 'cum-b')!.online).toBe(false);
+
+    const before = (await own('cum-a')).publishedPlanVersion!;
+    server.app.db.prepare('UPDATE plans SET version = version + 1 WHERE unit_id = ?').run('cum-a');
+    expect((await agrees()).find((u) => u.id === 'cum-a')!.publishedPlanVersion).toBe(before + 1);
+  });
+
+  it('shows what another process wrote to the database file', async () => {
+    await agrees();
+    const other = new Database(join(server.dataDir, 'loa.db'));
+    try {
+      other.prepare('UPDATE units SET name = ? WHERE id = ?').run('Tên do một tiến trình khác đặt', 'cum-e');
+    } finally {
+      other.close();
+    }
+    const units = await agrees();
+    expect(units.find((u) => u.id === 'cum-e')!.name).toBe('Tên do một tiến trình khác đặt');
   });
 });

@@ -23,6 +23,12 @@ const COLUMNS =
 
 export type ListedUnitRow = UnitRow & { published_plan_version: number | null };
 
+// The list with each unit's published plan version (issue #10), read from the index
+// (migration 17): SQLite would otherwise read each unit's whole plan row.
+const listedColumns = `${COLUMNS.split(', ')
+  .map((c) => `u.${c}`)
+  .join(', ')}, p.version AS published_plan_version`;
+
 export function unitsRepo(db: Db) {
   const insert = db.prepare(
     'INSERT INTO units (id, commune_id, village_id, name, secret_hash, created_at) VALUES (@id, @communeId, @villageId, @name, @secretHash, @createdAt)',
@@ -30,15 +36,6 @@ export function unitsRepo(db: Db) {
   const byId = db.prepare(`SELECT ${COLUMNS} FROM units WHERE id = ?`);
   const all = db.prepare(`SELECT ${COLUMNS} FROM units ORDER BY id`);
   const communeOf = db.prepare('SELECT commune_id FROM units WHERE id = ?');
-  // One query for a page of the list, with each unit's published plan version (issue #10), read
-  // from the index (migration 17): SQLite would otherwise read each unit's whole plan row.
-  const page = db.prepare(
-    `SELECT ${COLUMNS.split(', ')
-      .map((c) => `u.${c}`)
-      .join(', ')}, p.version AS published_plan_version
-     FROM units u LEFT JOIN plans p INDEXED BY plans_unit_version ON p.unit_id = u.id
-     WHERE u.id > ? ORDER BY u.id LIMIT ?`,
-  );
   const setStatus = db.prepare(
     `UPDATE units SET online = @online, status_since = @since, last_seen = @now,
        agent_version = COALESCE(@agentVersion, agent_version),
@@ -65,8 +62,6 @@ export function unitsRepo(db: Db) {
     list: () => all.all() as UnitRow[],
     /** The unit's commune, or undefined when there is no such unit. */
     communeOf: (id: string) => (communeOf.get(id) as { commune_id: string } | undefined)?.commune_id,
-    /** Up to `limit` units whose id sorts after `after`, in id order. */
-    listPage: (after: string, limit: number) => page.all(after, limit) as ListedUnitRow[],
     setStatus(s: {
       id: string;
       online: boolean;
@@ -82,5 +77,65 @@ export function unitsRepo(db: Db) {
     setTelemetryMany(samples: Iterable<[id: string, now: number, sample: string]>) {
       setTelemetryMany(samples);
     },
+  };
+}
+
+/**
+ * The units list's reads (units.list.ts): the whole list, and what changed in it since it was
+ * last read. Made once per server: reading the changes forgets them.
+ */
+export function unitsListRepo(db: Db) {
+  const listed = db.prepare(
+    `SELECT ${listedColumns}
+     FROM units u LEFT JOIN plans p INDEXED BY plans_unit_version ON p.unit_id = u.id ORDER BY u.id`,
+  );
+  // What changed in the list since it was last read (units.list.ts). The triggers are TEMP: they
+  // live on this connection only, which is the server's one connection, so every write path is
+  // seen whatever code made it (a write by another process is caught by `data_version`). Only the
+  // columns the list shows mark a unit: the events' counter, written on every event, does not.
+  db.exec(`
+    CREATE TEMP TABLE IF NOT EXISTS units_list_changed (id TEXT PRIMARY KEY) WITHOUT ROWID;
+    CREATE TEMP TRIGGER IF NOT EXISTS units_list_insert AFTER INSERT ON main.units
+      BEGIN INSERT OR IGNORE INTO units_list_changed VALUES (new.id); END;
+    CREATE TEMP TRIGGER IF NOT EXISTS units_list_update AFTER UPDATE OF
+      id, commune_id, village_id, name, online, status_since, last_seen, agent_version,
+      reported_plan_version, last_telemetry, secret_rotated_at, revoked_at ON main.units
+      BEGIN INSERT OR IGNORE INTO units_list_changed VALUES (old.id), (new.id); END;
+    CREATE TEMP TRIGGER IF NOT EXISTS units_list_delete AFTER DELETE ON main.units
+      BEGIN INSERT OR IGNORE INTO units_list_changed VALUES (old.id); END;
+    CREATE TEMP TRIGGER IF NOT EXISTS units_list_plan_insert AFTER INSERT ON main.plans
+      BEGIN INSERT OR IGNORE INTO units_list_changed VALUES (new.unit_id); END;
+    CREATE TEMP TRIGGER IF NOT EXISTS units_list_plan_update AFTER UPDATE OF unit_id, version ON main.plans
+      BEGIN INSERT OR IGNORE INTO units_list_changed VALUES (old.unit_id), (new.unit_id); END;
+    CREATE TEMP TRIGGER IF NOT EXISTS units_list_plan_delete AFTER DELETE ON main.plans
+      BEGIN INSERT OR IGNORE INTO units_list_changed VALUES (old.unit_id); END;
+  `);
+  const changedIds = db.prepare('SELECT id FROM temp.units_list_changed').pluck();
+  const changedRows = db.prepare(
+    `SELECT ${listedColumns}
+     FROM temp.units_list_changed c JOIN units u ON u.id = c.id
+     LEFT JOIN plans p INDEXED BY plans_unit_version ON p.unit_id = u.id`,
+  );
+  const forgetChanges = db.prepare('DELETE FROM temp.units_list_changed');
+  const dataVersion = db.prepare('PRAGMA data_version').pluck();
+  return {
+    /** Every unit with its published plan version, in id order; the changes marked so far are forgotten. */
+    listed(): ListedUnitRow[] {
+      const rows = listed.all() as ListedUnitRow[];
+      forgetChanges.run();
+      return rows;
+    },
+    /**
+     * The units whose listed columns (or published plan) changed since the last `listed` or
+     * `changes`: the ids (a deleted unit's among them) and the rows that still exist.
+     */
+    changes(): { ids: string[]; rows: ListedUnitRow[] } {
+      const ids = changedIds.all() as string[];
+      const rows = ids.length ? (changedRows.all() as ListedUnitRow[]) : [];
+      if (ids.length) forgetChanges.run();
+      return { ids, rows };
+    },
+    /** Changes whenever another connection (another process) commits to the database. */
+    dataVersion: () => dataVersion.get() as number,
   };
 }

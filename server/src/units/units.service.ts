@@ -6,6 +6,7 @@ import type { Db } from '../db/database.js';
 import type { Bus } from '../broker/bus.js';
 import { HttpError } from '../http-error.js';
 import { unitsRepo, type ListedUnitRow, type UnitRow } from './units.repo.js';
+import { unitsList } from './units.list.js';
 import { hashUnitSecret, newUnitSecret, revokeUnitSecret, storeUnitSecret } from './units.secrets.js';
 import { communesRepo } from '../schedule/communes.repo.js';
 import type { Hub } from '../hub.js';
@@ -13,12 +14,6 @@ import { SERVER_USERNAME } from '../broker/embedded.js';
 
 const statusDecoder = decoder(StatusMessage);
 const telemetryDecoder = decoder(TelemetryMessage);
-/**
- * Units per slice of the list: ~10 ms of work for 2,000 (23 ms for 5,000 units on the development
- * machines), then the event loop serves MQTT again. Smaller slices kept the loop freer but made a
- * province's list wait behind the fleet's traffic once per slice (p99 750 ms for 500-unit slices).
- */
-const LIST_SLICE = 2000;
 /** Each unit's latest telemetry is written at most this often, every unit in one transaction. */
 const TELEMETRY_FLUSH_MS = 1000;
 
@@ -90,35 +85,17 @@ export function unitsService(db: Db, log: FastifyBaseLogger) {
     return commune;
   };
   const exists = (id: string) => communeOf(id) !== undefined;
+  const list = unitsList(db, unitJson);
 
   return {
     /** A unit's commune, or undefined when there is no such unit (remembered: see above). */
     communeOf,
     /**
-     * The JSON of GET /api/units: the units `visible` lets through, in id order. Issue #10: for a
-     * province's 5,000 units it is read a slice at a time with a yield between slices, and written
-     * without the response schema's serializer (which took over a second for them), so the event
-     * loop never stops for the whole list.
+     * The JSON of GET /api/units: the units `visible` lets through, in id order. Issue #10: each
+     * unit's JSON is kept until its row changes (units.list.ts), and the list is written without
+     * the response schema's serializer (which took over a second for 5,000 units).
      */
-    async *listJson(visible: (communeId: string) => boolean, slice = LIST_SLICE): AsyncGenerator<string> {
-      yield '{"units":[';
-      let after = ''; // unit ids are [a-z0-9-]{3,64}: every one sorts after ''
-      let sep = '';
-      for (;;) {
-        const rows = repo.listPage(after, slice);
-        let text = '';
-        for (const row of rows) {
-          if (!visible(row.commune_id)) continue;
-          text += sep + unitJson(row);
-          sep = ',';
-        }
-        if (text) yield text;
-        if (rows.length < slice) break;
-        after = rows[rows.length - 1]!.id;
-        await new Promise((r) => setImmediate(r));
-      }
-      yield ']}';
-    },
+    listJson: (visible: (communeId: string) => boolean) => list.json(visible),
     get(id: string) {
       const row = repo.get(id);
       if (!row) throw new HttpError(404, 'unit-not-found', `There is no unit ${id}.`);

@@ -1,0 +1,68 @@
+// The JSON of GET /api/units, kept row by row (issue #10). A province's dashboard reloads the list
+// of 5,000 units; built whole each time it was ~25 ms of SQLite and JSON on the event loop per
+// request, and the slowest of the dashboard's requests under load. Each unit's JSON is now kept
+// and made again only when SQLite says one of its listed columns or its published plan changed
+// (the temp triggers of `unitsListRepo`), so a request costs the rows changed since the last one
+// (the units that reported telemetry meanwhile) and a join of the rest.
+import type { Db } from '../db/database.js';
+import { unitsListRepo, type ListedUnitRow } from './units.repo.js';
+
+export interface ListedUnit {
+  communeId: string;
+  json: string;
+}
+
+export function unitsList(db: Db, toJson: (row: ListedUnitRow) => string) {
+  const repo = unitsListRepo(db);
+  const rows = new Map<string, ListedUnit>();
+  let order: string[] = []; // unit ids in SQLite's ORDER BY id (byte order; ids are ASCII)
+  let whole = false; // false until the first full read, and after another process wrote
+  let seenVersion = repo.dataVersion();
+
+  const keep = (row: ListedUnitRow) => rows.set(row.id, { communeId: row.commune_id, json: toJson(row) });
+
+  /** Brings the kept rows up to what SQLite holds now (synchronous: no write can come between). */
+  function refresh(): void {
+    const version = repo.dataVersion();
+    if (version !== seenVersion) {
+      // Another process committed (a script on the same database file): its writes did not go
+      // through this connection's triggers, so nothing kept can be trusted.
+      seenVersion = version;
+      whole = false;
+    }
+    if (!whole) {
+      rows.clear();
+      const all = repo.listed();
+      for (const row of all) keep(row);
+      order = all.map((r) => r.id);
+      whole = true;
+      return;
+    }
+    const { ids, rows: changed } = repo.changes();
+    if (ids.length === 0) return;
+    const before = rows.size;
+    const gone = new Set(ids);
+    for (const row of changed) {
+      gone.delete(row.id);
+      keep(row);
+    }
+    for (const id of gone) rows.delete(id);
+    if (gone.size > 0 || rows.size !== before) order = [...rows.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+
+  return {
+    /** The units `visible` lets through (asked once per commune), as `{"units":[...]}`, in id order. */
+    json(visible: (communeId: string) => boolean): string {
+      refresh();
+      const seen = new Map<string, boolean>();
+      const parts: string[] = [];
+      for (const id of order) {
+        const unit = rows.get(id)!;
+        let shown = seen.get(unit.communeId);
+        if (shown === undefined) seen.set(unit.communeId, (shown = visible(unit.communeId)));
+        if (shown) parts.push(unit.json);
+      }
+      return `{"units":[${parts.join(',')}]}`;
+    },
+  };
+}
