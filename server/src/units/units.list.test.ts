@@ -147,10 +147,24 @@ describe('GET /api/units after each kind of change', () => {
     b.stream.destroy(); // its will says offline
     await waitFor('cum-b offline', async () => ((await own('cum-b')).online ? undefined : true));
     expect((await agrees()).find((u) => u.id === 'cum-b')!.online).toBe(false);
+  });
 
-    const before = (await own('cum-a')).publishedPlanVersion!;
+  it('shows the plans a moved window republished to every unit', async () => {
+    const before = await agrees();
+    const commune = before[0]!.communeId;
+    const windows = [{ id: 'sang', start: '05:15', end: '07:00' }];
+    expect((await server.admin.put(`/api/communes/${commune}/windows`, { windows })).status).toBe(200);
+    await server.app.services.plans.idle();
+    await server.app.services.plans.replanAll();
+    const after = await agrees();
+    for (const u of after) {
+      const was = before.find((b) => b.id === u.id)!.publishedPlanVersion!;
+      expect(u.publishedPlanVersion).toBeGreaterThan(was);
+    }
+    // Any write marks the unit, whatever code made it.
     server.app.db.prepare('UPDATE plans SET version = version + 1 WHERE unit_id = ?').run('cum-a');
-    expect((await agrees()).find((u) => u.id === 'cum-a')!.publishedPlanVersion).toBe(before + 1);
+    const a = (await agrees()).find((u) => u.id === 'cum-a')!;
+    expect(a.publishedPlanVersion).toBe(after.find((u) => u.id === 'cum-a')!.publishedPlanVersion! + 1);
   });
 
   it('shows what another process wrote to the database file', async () => {

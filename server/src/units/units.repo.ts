@@ -93,22 +93,26 @@ export function unitsListRepo(db: Db) {
   // live on this connection only, which is the server's one connection, so every write path is
   // seen whatever code made it (a write by another process is caught by `data_version`). Only the
   // columns the list shows mark a unit: the events' counter, written on every event, does not.
+  // A trigger's own OR IGNORE gives way to the statement that fired it (an upsert's conflict
+  // rule is ABORT), so a unit already marked is skipped by NOT EXISTS, not by a conflict.
+  const mark = (id: string) =>
+    `INSERT INTO units_list_changed SELECT ${id} WHERE NOT EXISTS (SELECT 1 FROM units_list_changed WHERE id = ${id});`;
   db.exec(`
     CREATE TEMP TABLE IF NOT EXISTS units_list_changed (id TEXT PRIMARY KEY) WITHOUT ROWID;
     CREATE TEMP TRIGGER IF NOT EXISTS units_list_insert AFTER INSERT ON main.units
-      BEGIN INSERT OR IGNORE INTO units_list_changed VALUES (new.id); END;
+      BEGIN ${mark('new.id')} END;
     CREATE TEMP TRIGGER IF NOT EXISTS units_list_update AFTER UPDATE OF
       id, commune_id, village_id, name, online, status_since, last_seen, agent_version,
       reported_plan_version, last_telemetry, secret_rotated_at, revoked_at ON main.units
-      BEGIN INSERT OR IGNORE INTO units_list_changed VALUES (old.id), (new.id); END;
+      BEGIN ${mark('old.id')} ${mark('new.id')} END;
     CREATE TEMP TRIGGER IF NOT EXISTS units_list_delete AFTER DELETE ON main.units
-      BEGIN INSERT OR IGNORE INTO units_list_changed VALUES (old.id); END;
+      BEGIN ${mark('old.id')} END;
     CREATE TEMP TRIGGER IF NOT EXISTS units_list_plan_insert AFTER INSERT ON main.plans
-      BEGIN INSERT OR IGNORE INTO units_list_changed VALUES (new.unit_id); END;
+      BEGIN ${mark('new.unit_id')} END;
     CREATE TEMP TRIGGER IF NOT EXISTS units_list_plan_update AFTER UPDATE OF unit_id, version ON main.plans
-      BEGIN INSERT OR IGNORE INTO units_list_changed VALUES (old.unit_id), (new.unit_id); END;
+      BEGIN ${mark('old.unit_id')} ${mark('new.unit_id')} END;
     CREATE TEMP TRIGGER IF NOT EXISTS units_list_plan_delete AFTER DELETE ON main.plans
-      BEGIN INSERT OR IGNORE INTO units_list_changed VALUES (old.unit_id); END;
+      BEGIN ${mark('old.unit_id')} END;
   `);
   const changedIds = db.prepare('SELECT id FROM temp.units_list_changed').pluck();
   const changedRows = db.prepare(
