@@ -15,12 +15,30 @@ if (file) {
   const line = (o) => appendFileSync(file, `${JSON.stringify(o)}\n`);
   const now = () => process.hrtime.bigint();
   const sinceStartS = (t) => Number(t - start) / 1e9;
+  // The main thread's own CPU time (its task's utime + stime, in clock ticks of 10 ms): a stall
+  // that used little of it waited, for a core (the machine is shared) or in a system call, rather
+  // than ran JavaScript.
+  const mainTask = `/proc/self/task/${process.pid}/stat`;
+  const cpuTicks = () => {
+    const fields = readFileSync(mainTask, 'utf8').split(') ')[1].split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  };
   let last = now();
+  let lastTicks = cpuTicks();
   setInterval(() => {
     const t = now();
+    const ticks = cpuTicks();
     const ms = Number(t - last) / 1e6 - 5;
-    if (ms > STALL_MS) line({ kind: 'stall', ms: Math.round(ms), atS: sinceStartS(t), monoUs: Number(t / 1000n) });
+    if (ms > STALL_MS)
+      line({
+        kind: 'stall',
+        ms: Math.round(ms),
+        cpuMs: (ticks - lastTicks) * 10,
+        atS: sinceStartS(t),
+        monoUs: Number(t / 1000n),
+      });
     last = t;
+    lastTicks = ticks;
   }, 5).unref();
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) {

@@ -4,6 +4,14 @@ import type { EmbeddedBroker } from './embedded.js';
 
 export type WantHandler = (topic: string, payload: Buffer, clientId: string) => void;
 
+/** What the broker's own thread reports every 5 s. */
+export interface ThreadLoad {
+  p99Ms: number;
+  maxMs: number;
+  heapUsedBytes: number;
+  heapTotalBytes: number;
+}
+
 export interface LocalBroker {
   /** Where it runs: 'thread' for its own worker thread, 'inline' for the server's thread. */
   readonly runs: 'thread' | 'inline';
@@ -12,8 +20,8 @@ export interface LocalBroker {
   readonly tlsPort: number | undefined;
   /** Clients connected now (units: the server holds no connection of its own). */
   readonly connectedClients: number;
-  /** Event-loop lag of the broker's own thread over the last 5 s, when it has one. */
-  readonly loopLag?: { p99Ms: number; maxMs: number } | undefined;
+  /** Event-loop lag of the broker's own thread over the last 5 s and its heap, when it has one. */
+  readonly loopLag?: ThreadLoad | undefined;
   /** Disconnects a unit at once (secret rotated or unit revoked). */
   disconnectUnit(unit: string): void;
   /** Each media want a unit publishes, with the client that sent it (media/distribution.ts). */

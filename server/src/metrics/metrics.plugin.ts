@@ -92,6 +92,16 @@ export default fp(
         },
       });
     }
+    if (app.embeddedBroker?.runs === 'thread')
+      new Gauge({
+        name: 'loa_broker_heap_used_bytes',
+        help: "JavaScript heap in use in the embedded broker's thread (the nodejs_heap_* figures are the control plane's).",
+        registers: [registry],
+        collect() {
+          const load = app.embeddedBroker?.loopLag;
+          if (load) this.set(load.heapUsedBytes);
+        },
+      });
 
     const token = process.env.METRICS_TOKEN;
     app.get('/metrics', { config: { public: true }, schema: { hide: true } }, async (req, reply) => {

@@ -44,6 +44,19 @@ describe('GET /metrics', () => {
     expect(text).toMatch(/^loa_ingest_jobs\{state="queued"\} 0$/m);
   });
 
+  it("reports the embedded broker's own thread: its loop's lag and its heap (every 5 s)", async () => {
+    const text = await waitFor("the thread's first report", async () => {
+      const t = await scrape();
+      return (value(t, 'loa_broker_heap_used_bytes') ?? 0) > 0 ? t : undefined;
+    });
+    // aedes and its clients live in that heap: megabytes, and less than the whole process.
+    const heap = value(text, 'loa_broker_heap_used_bytes')!;
+    expect(heap).toBeGreaterThan(1 << 20);
+    expect(heap).toBeLessThan(value(text, 'process_resident_memory_bytes')!);
+    expect(value(text, 'loa_broker_eventloop_lag_p99_seconds')).toBeGreaterThan(0);
+    expect(value(text, 'loa_broker_eventloop_lag_max_seconds')).toBeGreaterThan(0);
+  });
+
   it('follows a unit that connects, uploads queued behind a running one, and the media bytes sent', async () => {
     const created = await server.admin.post<{ secret: string }>('/api/units', { id: 'cum-do', name: 'Cụm Đỏ' });
     const will = {

@@ -11,7 +11,7 @@
 // units reconnect, and the bus's reconnect listeners publish the retained plans again.
 import { Worker } from 'node:worker_threads';
 import { dispatch, type Bus, type MessageHandler } from '../bus.js';
-import type { LocalBroker, WantHandler } from '../local-broker.js';
+import type { LocalBroker, ThreadLoad, WantHandler } from '../local-broker.js';
 import { TurnGate } from '../turn-gate.js';
 import { asBuffer, ownBytes, type BrokerThreadSettings, type FromBroker, type ToBroker } from './protocol.js';
 
@@ -53,7 +53,7 @@ export async function startBrokerThread(opts: BrokerThreadOptions): Promise<Brok
     onError: (err) => log.error({ err }, 'broker: a message could not be handled'),
   });
   let clients = 0;
-  let lag: { p99Ms: number; maxMs: number } | undefined;
+  let lag: ThreadLoad | undefined;
   let closing = false;
   let worker: Worker;
   let ready = false;
@@ -100,7 +100,7 @@ export async function startBrokerThread(opts: BrokerThreadOptions): Promise<Brok
         clients = m.count;
         return;
       case 'lag':
-        lag = { p99Ms: m.p99Ms, maxMs: m.maxMs };
+        lag = { p99Ms: m.p99Ms, maxMs: m.maxMs, heapUsedBytes: m.heapUsedBytes, heapTotalBytes: m.heapTotalBytes };
         return;
       case 'log':
         log[m.level](m.obj, m.msg);

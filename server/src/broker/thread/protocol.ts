@@ -24,7 +24,7 @@ export type FromBroker =
   | { type: 'published'; id: number; error: string | undefined }
   | { type: 'verify'; id: number; unit: string; secret: string }
   | { type: 'clients'; count: number }
-  | { type: 'lag'; p99Ms: number; maxMs: number }
+  | { type: 'lag'; p99Ms: number; maxMs: number; heapUsedBytes: number; heapTotalBytes: number }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; obj: object; msg: string }
   | { type: 'closed' };
 

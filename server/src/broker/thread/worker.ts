@@ -4,6 +4,7 @@
 // publishes is published here. Unit secrets are checked by the control plane, which holds the
 // database; wants go with their sender, as attachWants needs.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import { serverSubscriptions } from '@loa/shared';
 import { startEmbeddedBroker } from '../embedded.js';
@@ -89,11 +90,19 @@ async function main(): Promise<void> {
   broker.on('client', countChanged);
   broker.on('clientDisconnect', countChanged);
 
-  // This thread's own event-loop lag, for /metrics beside the control plane's (every 5 s).
+  // This thread's own event-loop lag and heap, for /metrics beside the control plane's (every 5 s):
+  // the process's RSS holds both threads, and this one's heap says how much of it is the broker's.
   const delay = monitorEventLoopDelay({ resolution: 10 });
   delay.enable();
   const lagTimer = setInterval(() => {
-    send({ type: 'lag', p99Ms: delay.percentile(99) / 1e6, maxMs: delay.max / 1e6 });
+    const heap = getHeapStatistics();
+    send({
+      type: 'lag',
+      p99Ms: delay.percentile(99) / 1e6,
+      maxMs: delay.max / 1e6,
+      heapUsedBytes: heap.used_heap_size,
+      heapTotalBytes: heap.total_heap_size,
+    });
     delay.reset();
   }, 5000);
   lagTimer.unref();
