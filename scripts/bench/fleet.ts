@@ -119,8 +119,9 @@ const ROWS: Row[] = [
     (r) => r.soak.planChanges.map((c) => `${f0(c.deliveredMs)}/${f0(c.acknowledgedMs)}`).join(' '),
   ],
   [
-    '  server RSS largest seen / heap used / external, MB',
-    (r) => `${f0(r.soak.serverRssMaxMb)} / ${f0(r.soak.heapUsedMb)} / ${f0(r.soak.externalMb)}`,
+    '  server RSS largest seen / heap used / external / broker thread heap, MB',
+    (r) =>
+      `${f0(r.soak.serverRssMaxMb)} / ${f0(r.soak.heapUsedMb)} / ${f0(r.soak.externalMb)} / ${f0(r.soak.brokerHeapUsedMb)}`,
   ],
   [
     '  CPU, cores: server / broker',
@@ -145,8 +146,9 @@ const ROWS: Row[] = [
   ["  broker thread's lag p99 worst window / max, ms", (r) => brokerThreadLag(r.newBulletin)],
   [`  dashboard API p99, ms (≤ ${TARGETS.apiP99Ms})`, (r) => f1(r.newBulletin.api.p99Ms), v('newBulletinApiP99')],
   [
-    '  server RSS largest seen / heap used / external, MB',
-    (r) => `${f0(r.newBulletin.serverRssMaxMb)} / ${f0(r.newBulletin.heapUsedMb)} / ${f0(r.newBulletin.externalMb)}`,
+    '  server RSS largest seen / heap used / external / broker thread heap, MB',
+    (r) =>
+      `${f0(r.newBulletin.serverRssMaxMb)} / ${f0(r.newBulletin.heapUsedMb)} / ${f0(r.newBulletin.externalMb)} / ${f0(r.newBulletin.brokerHeapUsedMb)}`,
   ],
   [
     '  CPU, cores: server / broker',

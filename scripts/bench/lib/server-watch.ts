@@ -30,6 +30,8 @@ export interface LapFigures {
   /** Its JavaScript heap in use and its memory outside the heap (buffers), at the lap's end, MB. */
   heapUsedMb: number;
   externalMb: number;
+  /** The embedded broker's thread's heap in use at the lap's end, MB (NaN without the thread). */
+  brokerHeapUsedMb: number;
 }
 
 interface Window {
@@ -52,7 +54,7 @@ export function watchServer(opts: {
   let brokerWindows: Window[] = [];
   let online: number[] = [];
   let rssMax = 0;
-  let heap = { used: NaN, external: NaN };
+  let heap = { used: NaN, external: NaN, broker: NaN };
   const scrape = async () => {
     rssMax = Math.max(rssMax, rssMbOf(opts.serverPid));
     const text = await (await fetch(`${opts.base}/metrics`)).text();
@@ -62,6 +64,7 @@ export function watchServer(opts: {
     heap = {
       used: (gauge(text, 'nodejs_heap_size_used_bytes') ?? NaN) / 2 ** 20,
       external: (gauge(text, 'nodejs_external_memory_bytes') ?? NaN) / 2 ** 20,
+      broker: (gauge(text, 'loa_broker_heap_used_bytes') ?? NaN) / 2 ** 20,
     };
     if (units !== undefined) online.push(units);
     if (p99 !== undefined && max !== undefined) windows.push({ p99Ms: p99 * 1000, maxMs: max * 1000 });
@@ -103,6 +106,7 @@ export function watchServer(opts: {
         serverRssMaxMb: rssMax,
         heapUsedMb: heap.used,
         externalMb: heap.external,
+        brokerHeapUsedMb: heap.broker,
       };
       rssMax = 0;
       windows = [];

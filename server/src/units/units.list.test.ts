@@ -63,7 +63,7 @@ describe('GET /api/units', () => {
 
   it('leaves out the units of communes the reader may not see', async () => {
     const read = (visible: (communeId: string) => boolean) =>
-      (JSON.parse(server.app.services.units.listJson(visible)) as { units: View[] }).units;
+      (JSON.parse(server.app.services.units.listJson(visible).toString()) as { units: View[] }).units;
     const all = await listed();
     expect(read(() => true)).toEqual(all);
     expect(read(() => false)).toEqual([]);
@@ -150,6 +150,9 @@ describe('GET /api/units after each kind of change', () => {
   });
 
   it('shows the plans a moved window republished to every unit', async () => {
+    // Every unit holds a plan first (the one created above is planned shortly after).
+    await server.app.services.plans.idle();
+    await server.app.services.plans.replanAll();
     const before = await agrees();
     const commune = before[0]!.communeId;
     const windows = [{ id: 'sang', start: '05:15', end: '07:00' }];

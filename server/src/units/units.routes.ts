@@ -27,7 +27,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       schema: { response: { 200: Type.Object({ units: Type.Array(UnitView) }) } },
     },
     // Written from the rows kept as JSON (issue #10: thousands of units); the schema above still
-    // documents the answer, but JSON text is sent as it is, so the reply is widened to say so.
+    // documents the answer, but JSON bytes are sent as they are, so the reply is widened to say so.
     async (req, reply) =>
       (reply as FastifyReply)
         .type('application/json; charset=utf-8')
