@@ -10,11 +10,18 @@ import { waitFor } from './support/wait.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
-function startServerProcess(dataDir: string, env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'server/src/main.ts')], {
+/** The server as `node` starts it, or (`npm`) as the server workspace's `npm start` does. */
+function startServerProcess(dataDir: string, env: Record<string, string> = {}, how: 'node' | 'npm' = 'node') {
+  const [command, args] =
+    how === 'node'
+      ? [process.execPath, ['--import', 'tsx', join(ROOT, 'server/src/main.ts')]]
+      : ['npm', ['run', '--silent', 'start', '-w', 'server']];
+  const { MALLOC_ARENA_MAX: _, ...inherited } = process.env;
+  const child = spawn(command, args, {
     cwd: ROOT,
-    env: { ...process.env, DATA_DIR: dataDir, PORT: '0', MQTT_PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
+    env: { ...inherited, DATA_DIR: dataDir, PORT: '0', MQTT_PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: how === 'npm', // npm and its shell are stopped with the server, as a group
   });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -52,6 +59,24 @@ describe('the server process', () => {
     second.child.kill('SIGINT');
     expect(await second.exited).toBe(0);
   }, 60_000);
+
+  it("starts with glibc's arenas bounded under npm start, and says what to set when started otherwise", async () => {
+    const advice = /MALLOC_ARENA_MAX is not set.*MALLOC_ARENA_MAX=2/;
+    const byNode = startServerProcess(mkdtempSync(join(tmpdir(), 'loa-main-')));
+    await waitFor('the start banner', () => (/Loa is running/.test(byNode.output()) ? true : undefined), 30_000);
+    expect(byNode.output()).toMatch(advice);
+    byNode.child.kill('SIGTERM');
+    expect(await byNode.exited).toBe(0);
+
+    const byNpm = startServerProcess(mkdtempSync(join(tmpdir(), 'loa-main-')), {}, 'npm');
+    try {
+      await waitFor('the start banner', () => (/Loa is running/.test(byNpm.output()) ? true : undefined), 30_000);
+      expect(byNpm.output()).not.toMatch(/MALLOC_ARENA_MAX/);
+    } finally {
+      process.kill(-byNpm.child.pid!, 'SIGTERM'); // npm itself dies of the signal: no exit code to check
+      await byNpm.exited;
+    }
+  }, 90_000);
 
   it('refuses to start with a clear message when the configuration is wrong', async () => {
     const bad = startServerProcess(mkdtempSync(join(tmpdir(), 'loa-main-')), {

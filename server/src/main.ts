@@ -1,6 +1,7 @@
 // Boots the server: configuration, listen, the first admin's password once, graceful close.
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
+import { allocatorAdvice, glibcVersion } from './broker/thread/allocator.js';
 
 async function main() {
   let config;
@@ -14,6 +15,12 @@ async function main() {
     throw err;
   }
   const app = await buildApp(config);
+  const advice = allocatorAdvice({
+    brokerThread: app.embeddedBroker?.runs === 'thread',
+    env: process.env,
+    glibc: glibcVersion(),
+  });
+  if (advice) app.log.warn(advice);
   await app.listen({ port: config.port, host: config.host });
   const port = (app.server.address() as { port: number }).port;
   const mqtt = app.embeddedBroker

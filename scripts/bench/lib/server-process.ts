@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApiClient } from '../../../server/src/testing/api-client.js';
+import { ARENA_MAX } from '../../../server/src/broker/thread/allocator.js';
 
 const ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 
@@ -46,6 +47,8 @@ export async function startServerProcess(
       MQTT_HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
       LOA_ADMIN_PASSWORD: password,
+      // As `npm start` runs it (server/src/broker/thread/allocator.ts).
+      MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? ARENA_MAX,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
