@@ -384,4 +384,16 @@ export const migrations: ReadonlyArray<{ version: number; name: string; sql: str
       CREATE INDEX plans_unit_version ON plans(unit_id, version);
     `,
   },
+  {
+    version: 18,
+    name: 'telemetry averaged until',
+    sql: `
+      -- Where the 5-minute averages end (issue #10): each run averages only the buckets completed
+      -- since, not the whole 48 h of raw samples again (minutes of work for a province's fleet).
+      CREATE TABLE telemetry_averaged (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        until INTEGER NOT NULL
+      );
+    `,
+  },
 ];

@@ -38,10 +38,17 @@ const routes: FastifyPluginAsyncTypebox<{ service: ReturnType<typeof telemetrySe
 export default fp(
   async (app) => {
     const service = telemetryService(app.db, app.hub, app.log.child({ name: 'telemetry' }));
-    const job = cron.schedule('*/5 * * * *', () => service.maintain(), {
-      name: 'telemetry-maintenance',
-      noOverlap: true,
-    });
+    const job = cron.schedule(
+      '*/5 * * * *',
+      () =>
+        service
+          .maintain()
+          .catch((err: Error) => app.log.error({ err }, 'telemetry: maintenance failed; the next run tries again')),
+      {
+        name: 'telemetry-maintenance',
+        noOverlap: true,
+      },
+    );
     app.addHook('onClose', async () => {
       await job.destroy();
       service.stop();
