@@ -92,6 +92,10 @@ describe('bulletin states the server moves', () => {
     expect((await editor.post<{ state: string }>(`/api/bulletins/${aired.id}/withdraw`)).body.state).toBe('withdrawn');
     await started(aired.id);
     expect(await state(aired.id)).toBe('withdrawn');
+    // The draft a unit claimed to start is approved later: its next start puts it on air.
+    await approve(draft.id);
+    await started(draft.id);
+    expect(await state(draft.id)).toBe('on_air');
   });
 
   it('expires an on-air bulletin once its valid-until has passed (the minute sweep), and re-plans', async () => {

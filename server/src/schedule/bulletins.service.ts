@@ -52,6 +52,8 @@ export function bulletinsService(db: Db, onChange: () => void) {
   const repo = bulletinsRepo(db);
   const communes = communesRepo(db);
   const reader = plannerInputReader(db);
+  /** Bulletins seen on air, expired or withdrawn: none of them can be put on air again. */
+  const pastApproved = new Set<string>();
 
   /**
    * Rule 1 at the API (the agent checks it again): plans the new bulletin, with those already
@@ -170,8 +172,21 @@ export function bulletinsService(db: Db, onChange: () => void) {
         throw new HttpError(409, 'not-editable', 'The bulletin changed state meanwhile; reload it and try again.');
       return toBulletinView(repo.get(id)!);
     },
-    /** approved → on air, for the bulletins a unit just reported starting an item of. */
-    markOnAir: (bulletinIds: readonly string[]) => putOnAir(repo, bulletinIds),
+    /**
+     * approved → on air, for the bulletins a unit just reported starting an item of. Issue #10: a
+     * province's 5,000 units report starting the same bulletin within a second, each a write
+     * statement; a bulletin seen on air or past it (which never returns to approved) is skipped.
+     */
+    markOnAir(bulletinIds: readonly string[]) {
+      const unsure = bulletinIds.filter((id) => !pastApproved.has(id));
+      if (unsure.length === 0) return [];
+      const moved = putOnAir(repo, unsure);
+      for (const id of unsure) {
+        const state = moved.includes(id) ? 'on_air' : repo.get(id)?.state;
+        if (state === 'on_air' || state === 'expired' || state === 'withdrawn') pastApproved.add(id);
+      }
+      return moved;
+    },
     /** Expires the bulletins past their valid-until; re-plans when any was planned. */
     expireLapsed(now = Date.now()) {
       const moved = expireLapsed(repo, now);
