@@ -1,12 +1,16 @@
 // GET /api/units for a province (issue #10): the list is kept row by row as JSON, written without
 // the response schema's serializer, and must say exactly what each unit's own view says; the latest
 // telemetry of every unit is stored once a second in one transaction.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topics } from '@loa/shared';
 import { startServer, type TestServer } from '../testing/start-server.js';
+import { openDatabase } from '../db/database.js';
+import { unitsList } from './units.list.js';
 import { waitFor } from '../testing/wait.js';
 
 interface View {
@@ -62,13 +66,13 @@ describe('GET /api/units', () => {
   });
 
   it('leaves out the units of communes the reader may not see', async () => {
-    const read = (visible: (communeId: string) => boolean) =>
-      (JSON.parse(server.app.services.units.listJson(visible).toString()) as { units: View[] }).units;
+    const read = async (visible: (communeId: string) => boolean) =>
+      (JSON.parse((await server.app.services.units.listJson(visible)).toString()) as { units: View[] }).units;
     const all = await listed();
-    expect(read(() => true)).toEqual(all);
-    expect(read(() => false)).toEqual([]);
+    expect(await read(() => true)).toEqual(all);
+    expect(await read(() => false)).toEqual([]);
     const commune = all[0]!.communeId;
-    expect(read((c) => c === commune)).toEqual(all.filter((u) => u.communeId === commune));
+    expect(await read((c) => c === commune)).toEqual(all.filter((u) => u.communeId === commune));
   });
 });
 
@@ -180,5 +184,38 @@ describe('GET /api/units after each kind of change', () => {
     }
     const units = await agrees();
     expect(units.find((u) => u.id === 'cum-e')!.name).toBe('Tên do một tiến trình khác đặt');
+  });
+});
+
+// The changes are read a slice at a time (units.list.ts); on its own database, as a second list on
+// the server's connection would take the changes its list is owed.
+describe('the units list read in slices of changes', () => {
+  it('keeps every change, whoever of two readers at once read its slice', async () => {
+    const db = openDatabase(join(mkdtempSync(join(tmpdir(), 'loa-list-')), 'loa.db'));
+    const commune = (
+      db
+        .prepare(
+          "INSERT INTO communes (id, name, time_zone, windows, created_at) VALUES (?, ?, ?, '[]', 0) RETURNING id",
+        )
+        .get('xa', 'Xã', 'Asia/Ho_Chi_Minh') as { id: string }
+    ).id;
+    const insert = db.prepare(
+      'INSERT INTO units (id, commune_id, name, secret_hash, created_at) VALUES (?, ?, ?, ?, 0)',
+    );
+    const ids = Array.from({ length: 9 }, (_, i) => `u-${i}`);
+    for (const id of ids) insert.run(id, commune, id, 'x');
+    const list = unitsList(db, (row) => JSON.stringify({ id: row.id, name: row.name }), 2);
+    const read = async () =>
+      (JSON.parse((await list.json(() => true)).toString()) as { units: Array<{ id: string; name: string }> }).units;
+    expect((await read()).map((u) => u.name)).toEqual(ids);
+
+    const rename = db.prepare('UPDATE units SET name = ? WHERE id = ?');
+    for (const id of ids) rename.run(`${id} mới`, id);
+    insert.run('u-new', commune, 'u-new', 'x');
+    const [a, b] = await Promise.all([read(), read()]);
+    const want = [...ids.map((id) => `${id} mới`), 'u-new'];
+    expect(a.map((u) => u.name)).toEqual(want);
+    expect(b.map((u) => u.name)).toEqual(want);
+    db.close();
   });
 });

@@ -114,12 +114,13 @@ export function unitsListRepo(db: Db) {
     CREATE TEMP TRIGGER IF NOT EXISTS units_list_plan_delete AFTER DELETE ON main.plans
       BEGIN ${mark('old.unit_id')} END;
   `);
-  const changedIds = db.prepare('SELECT id FROM temp.units_list_changed').pluck();
-  const changedRows = db.prepare(
+  const changedIds = db.prepare('SELECT id FROM temp.units_list_changed LIMIT ?').pluck();
+  const rowsOf = db.prepare(
     `SELECT ${listedColumns}
-     FROM temp.units_list_changed c JOIN units u ON u.id = c.id
-     LEFT JOIN plans p INDEXED BY plans_unit_version ON p.unit_id = u.id`,
+     FROM units u LEFT JOIN plans p INDEXED BY plans_unit_version ON p.unit_id = u.id
+     WHERE u.id IN (SELECT value FROM json_each(?))`,
   );
+  const forget = db.prepare('DELETE FROM temp.units_list_changed WHERE id IN (SELECT value FROM json_each(?))');
   const forgetChanges = db.prepare('DELETE FROM temp.units_list_changed');
   const dataVersion = db.prepare('PRAGMA data_version').pluck();
   return {
@@ -130,13 +131,16 @@ export function unitsListRepo(db: Db) {
       return rows;
     },
     /**
-     * The units whose listed columns (or published plan) changed since the last `listed` or
-     * `changes`: the ids (a deleted unit's among them) and the rows that still exist.
+     * Up to `limit` of the units whose listed columns (or published plan) changed since the last
+     * `listed` or since `changes` returned them: the ids (a deleted unit's among them) and the rows
+     * that still exist. Those returned are forgotten.
      */
-    changes(): { ids: string[]; rows: ListedUnitRow[] } {
-      const ids = changedIds.all() as string[];
-      const rows = ids.length ? (changedRows.all() as ListedUnitRow[]) : [];
-      if (ids.length) forgetChanges.run();
+    changes(limit: number): { ids: string[]; rows: ListedUnitRow[] } {
+      const ids = changedIds.all(limit) as string[];
+      if (ids.length === 0) return { ids, rows: [] };
+      const list = JSON.stringify(ids);
+      const rows = rowsOf.all(list) as ListedUnitRow[];
+      forget.run(list);
       return { ids, rows };
     },
     /** Changes whenever another connection (another process) commits to the database. */

@@ -31,7 +31,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     async (req, reply) =>
       (reply as FastifyReply)
         .type('application/json; charset=utf-8')
-        .send(units.listJson((communeId) => inScope(req.user, communeId))),
+        .send(await units.listJson((communeId) => inScope(req.user, communeId))),
   );
 
   app.get(
