@@ -18,30 +18,43 @@ export const unitsStore = createStore<UnitsState>({ byId: new Map(), loaded: fal
 const heard = new HeardLog(2000);
 
 let started = false;
-let loading: Promise<void> | undefined;
+/**
+ * Whose list this is: a new person signing in makes a new generation. A read still in flight from
+ * the last person's session is neither waited for nor kept: its answer (their units, or a refusal
+ * once they signed out) would otherwise stand as the new person's list until the next change.
+ */
+let generation = 0;
+let loading: { generation: number; done: Promise<void> } | undefined;
 let pending: UnitChange[] = [];
 let flushTimer: ReturnType<typeof setTimeout> | undefined;
 
 export function reloadUnits(): Promise<void> {
-  if (loading) return loading;
+  if (loading?.generation === generation) return loading.done;
+  const mine = generation;
+  const current = () => mine === generation;
   const since = heard.startRead(Date.now());
-  loading = api
+  const done: Promise<void> = api
     .get<{ units: Unit[] }>('/api/units')
     .then(
       ({ units }) => {
+        if (!current()) return;
         // The list replaces what is on screen, with the changes that arrived meanwhile and that
         // it does not hold yet; the batch waiting to be shown is among those.
         const byId = withChanges(units, heard.since(since));
         pending = [];
         unitsStore.set({ byId, loaded: true });
       },
-      (error: ApiError) => unitsStore.update((s) => ({ ...s, error, loaded: true })),
+      (error: ApiError) => {
+        if (current()) unitsStore.update((s) => ({ ...s, error, loaded: true }));
+      },
     )
     .finally(() => {
+      if (loading?.done !== done) return;
       loading = undefined;
       heard.endRead();
     });
-  return loading;
+  loading = { generation: mine, done };
+  return done;
 }
 
 /** Applies changes in batches: thousands of units reporting at once re-render the table once. */
@@ -80,19 +93,24 @@ const onPlan = (msg: LiveMessage) =>
 
 /** Starts keeping the units current (idempotent); called by the screens that show units. */
 export function useUnits(): UnitsState {
-  if (!started) {
-    started = true;
-    onLive('unit-status', onStatus);
-    onLive('unit-telemetry', onTelemetry);
-    onLive('plan-published', onPlan);
-    onLive('resync', () => void reloadUnits());
-    void reloadUnits();
-  }
+  startUnits();
   return useStore(unitsStore);
+}
+
+/** Starts keeping the units current (idempotent): the part of useUnits that is not a hook. */
+export function startUnits() {
+  if (started) return;
+  started = true;
+  onLive('unit-status', onStatus);
+  onLive('unit-telemetry', onTelemetry);
+  onLive('plan-published', onPlan);
+  onLive('resync', () => void reloadUnits());
+  void reloadUnits();
 }
 
 /** Forgets everything (signing out): the next person must not see the last one's units. */
 export function resetUnits() {
+  generation++;
   pending = [];
   heard.clear();
   unitsStore.set({ byId: new Map(), loaded: false });
