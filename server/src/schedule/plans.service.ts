@@ -33,8 +33,9 @@ const DAYS_AHEAD = 2;
  * The event loop is given back after this much planning and signing, and the storing and publishing
  * of what it made (issue #10). A count of units per slice (100, meant as ~20 ms) took 60–150 ms on
  * a loaded 2-core machine, the largest stalls of a province's re-plan; a time bound holds however
- * slow the machine is. Measured at 5,000 units: 8 ms kept the soak's worst lag window at 57–61 ms
- * but spread a new bulletin's plans over 5–8 s; 20 ms, 4.7 s but 122 ms; 12 ms, 4.1 s and 68 ms.
+ * slow the machine is. Measured at 5,000 units (docs/SCALING.md): 8 ms kept the soak's worst lag
+ * window at 57–61 ms, a new bulletin's plans acknowledged in 5.6–8.4 s; 20 ms, 122 ms and 4.7 s;
+ * 12 ms, 64–68 ms and 4.1–6.8 s. Shorter is kinder to the loop, longer to a province-wide change.
  */
 const SLICE_MS = 12;
 /** Plans republished between two yields: a publish is only a hand-over to the broker. */
