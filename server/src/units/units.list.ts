@@ -20,17 +20,6 @@ const COMMA = 0x2c;
 /** Changed units read and made into JSON per turn of the loop (~5 ms for 1,000). */
 const CHANGES_SLICE = 1000;
 
-/**
- * The text's UTF-8 bytes in a buffer of their own: `Buffer.from` would carve small ones out of 8-KB
- * shared slabs, and a slab stays alive while any unit's bytes in it do, so units replaced at
- * random as they report would hold thousands of mostly dead slabs.
- */
-function ownBytes(text: string): Buffer {
-  const bytes = Buffer.allocUnsafeSlow(Buffer.byteLength(text));
-  bytes.write(text);
-  return bytes;
-}
-
 export function unitsList(db: Db, toJson: (row: ListedUnitRow) => string, slice = CHANGES_SLICE) {
   const repo = unitsListRepo(db);
   const rows = new Map<string, ListedUnit>();
@@ -38,7 +27,7 @@ export function unitsList(db: Db, toJson: (row: ListedUnitRow) => string, slice 
   let whole = false; // false until the first full read, and after another process wrote
   let seenVersion = repo.dataVersion();
 
-  const keep = (row: ListedUnitRow) => rows.set(row.id, { communeId: row.commune_id, json: ownBytes(toJson(row)) });
+  const keep = (row: ListedUnitRow) => rows.set(row.id, { communeId: row.commune_id, json: Buffer.from(toJson(row)) });
 
   /**
    * Brings the kept rows up to what SQLite holds now. The changes are read a slice at a time with
