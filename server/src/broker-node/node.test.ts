@@ -150,3 +150,39 @@ describe('a broker node', () => {
     expect(unit.connected).toBe(true);
   });
 });
+
+describe('a broker node closing while Redis stops answering', () => {
+  it('closes when Redis dies with its QUIT on the wire, without an unhandled rejection', async () => {
+    const redis = await startRedis();
+    const node = await startBrokerNode(
+      {
+        redisUrl: redis.url,
+        mqttPort: 0,
+        mqttHost: '127.0.0.1',
+        tls: undefined,
+        mqttsPort: 0,
+        mqttsHost: '127.0.0.1',
+        logLevel: 'silent',
+      },
+      quiet,
+    );
+    const unhandled: unknown[] = [];
+    const note = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', note);
+    try {
+      // Frozen, Redis reads the QUITs but never answers; killed, it closes their sockets, and
+      // ioredis rejects each QUIT still waiting ("Connection is closed."). The fan-out's own
+      // connections sent theirs without holding the promise.
+      redis.child.kill('SIGSTOP');
+      const closed = node.close();
+      await new Promise((r) => setTimeout(r, 300));
+      redis.child.kill('SIGKILL');
+      await closed;
+      await new Promise((r) => setTimeout(r, 200)); // unhandled rejections are reported after a turn
+    } finally {
+      process.off('unhandledRejection', note);
+      await redis.stop();
+    }
+    expect(unhandled).toEqual([]);
+  });
+});

@@ -11,6 +11,7 @@ import { startEmbeddedBroker } from '../broker/embedded.js';
 import type { BrokerNodeConfig } from './config.js';
 import { followDisconnects, redisCredentials } from './credentials.js';
 import { numberedAtFanOut } from './fan-out.js';
+import { withFloatingCommandsHandled } from './floating-commands.js';
 import { RedisPersistence } from './persistence.js';
 
 export interface Log {
@@ -34,20 +35,31 @@ export async function startBrokerNode(config: BrokerNodeConfig, log: Log): Promi
   // The persistence keeps ioredis's patient default: a lost write there is a lost message.
   const store = await connectRedis(url, 'loa-broker-node-persistence', log, 20);
   const persistence = new RedisPersistence({ conn: store });
+  // The fan-out's own connections, given to it so that the commands it sends without waiting (its
+  // QUIT when it closes) cannot end the process (floating-commands.ts); patient like the store's.
+  const [subConn, pubConn] = await Promise.all(
+    ['loa-broker-node-fan-out-sub', 'loa-broker-node-fan-out-pub'].map(async (name) =>
+      withFloatingCommandsHandled(await connectRedis(url, name, log, 20)),
+    ),
+  );
   // Numbered as it goes out, not as it came in: a retained message waits for Redis, and one
   // overtaken would be dropped by its receivers as a duplicate (fan-out.ts).
   const mq = numberedAtFanOut(
     MQEmitterRedis({
-      connectionString: url,
+      subConn,
+      pubConn,
       // As aedes configures its own in-memory emitter: `a/#` also matches `a` (MQTT 3.1.1 §4.7.1.2).
       matchEmptyLevels: true,
     }),
   );
-  // The emitter re-emits its connections' errors on `state` (not in its typings): with no listener
-  // there, a Redis outage would throw and end the node instead of being retried.
-  (mq as unknown as { state: EventEmitter }).state.on('error', (err: Error) =>
-    log.warn({ err: err.message }, 'broker node: Redis fan-out connection failed'),
-  );
+  // The emitter re-emits its connections' errors, and its failed publishes, on `state` (not in its
+  // typings): with no listener there, a Redis outage would throw and end the node instead of being
+  // retried. Once per kind of failure: every reconnect attempt repeats the connection's error.
+  let lastFanOutError = '';
+  (mq as unknown as { state: EventEmitter }).state.on('error', (err: Error) => {
+    if (err.message !== lastFanOutError) log.warn({ err: err.message }, 'broker node: Redis fan-out failed');
+    lastFanOutError = err.message;
+  });
   const credentials = redisCredentials(commands);
   const tls = config.tls
     ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }

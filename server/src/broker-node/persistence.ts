@@ -14,6 +14,7 @@ import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
 import type { Redis } from 'ioredis';
 import { topicMatches } from '../broker/acl.js';
+import { withFloatingCommandsHandled } from './floating-commands.js';
 
 /** Sorted set of every topic that holds a retained message (the library keeps them in the `retained` hash). */
 export const RETAINED_TOPICS_KEY = 'loa:broker:retained-topics';
@@ -46,27 +47,6 @@ const Base = require('aedes-persistence-redis/asyncPersistence.js') as new (opts
 
 const isWildcard = (level: string) => level === '+' || level === '#';
 const hasWildcard = (filter: string) => filter.split('/').some(isWildcard);
-
-/**
- * The connection as the library gets it: every command's promise is marked as handled. The library
- * sends some commands without waiting for them (a will's place in the list of wills, a stale
- * offline message); with Redis gone each of them rejected a promise nobody held, and Node ends the
- * process on an unhandled rejection, when a broker node must outlive an outage (it retries; the
- * connection's own error is logged by connectRedis). Whoever waits on a command still gets its error.
- */
-function withFloatingCommandsHandled(conn: Redis): Redis {
-  return new Proxy(conn, {
-    get(target, prop, receiver) {
-      const value: unknown = Reflect.get(target, prop, receiver);
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => {
-        const out: unknown = (value as (...a: unknown[]) => unknown).apply(target, args);
-        if (out instanceof Promise) out.catch(() => undefined);
-        return out;
-      };
-    },
-  });
-}
 
 export class RedisPersistence extends Base {
   private readonly db: Redis;
