@@ -74,10 +74,11 @@ export interface PlannerBulletin {
 export interface PlannerInput {
   /** The local date (YYYY-MM-DD) planned, read in each commune's own time zone. */
   date: string;
-  communes: PlannerCommune[];
-  zones: PlannerZone[];
-  units: PlannerUnit[];
-  bulletins: PlannerBulletin[];
+  // Read only: the server keeps its zones and units between plans (frozen), the planner copies.
+  communes: readonly PlannerCommune[];
+  zones: readonly PlannerZone[];
+  units: readonly PlannerUnit[];
+  bulletins: readonly PlannerBulletin[];
 }
 
 /** A window of one day as instants, named by the id of the spec it comes from. */
