@@ -163,6 +163,7 @@ export default fp(
       await distribution.drain();
       await stopMediaSweep();
       await media.close();
+      units.stop();
     });
   },
   { name: 'services', dependencies: ['db', 'broker'] },

@@ -204,7 +204,7 @@ describe('the units list read in slices of changes', () => {
     );
     const ids = Array.from({ length: 9 }, (_, i) => `u-${i}`);
     for (const id of ids) insert.run(id, commune, id, 'x');
-    const list = unitsList(db, (row) => JSON.stringify({ id: row.id, name: row.name }), 2);
+    const list = unitsList(db, (row) => JSON.stringify({ id: row.id, name: row.name }), { slice: 2 });
     const read = async () =>
       (JSON.parse((await list.json(() => true)).toString()) as { units: Array<{ id: string; name: string }> }).units;
     expect((await read()).map((u) => u.name)).toEqual(ids);
@@ -216,6 +216,47 @@ describe('the units list read in slices of changes', () => {
     const want = [...ids.map((id) => `${id} mới`), 'u-new'];
     expect(a.map((u) => u.name)).toEqual(want);
     expect(b.map((u) => u.name)).toEqual(want);
+    list.stop();
     db.close();
+  });
+
+  it('takes the changes in between reads while it is read, and stops when nobody reads it', async () => {
+    const db = openDatabase(join(mkdtempSync(join(tmpdir(), 'loa-list-')), 'loa.db'));
+    db.prepare(
+      "INSERT INTO communes (id, name, time_zone, windows, created_at) VALUES ('xa', 'Xã', 'UTC', '[]', 0)",
+    ).run();
+    const insert = db.prepare(
+      "INSERT INTO units (id, commune_id, name, secret_hash, created_at) VALUES (?, 'xa', ?, 'x', 0)",
+    );
+    const ids = Array.from({ length: 9 }, (_, i) => `u-${i}`);
+    for (const id of ids) insert.run(id, id);
+    const list = unitsList(db, (row) => JSON.stringify({ id: row.id, name: row.name }), {
+      slice: 4,
+      keepFreshMs: 20,
+      watchedForMs: 300,
+    });
+    const names = async () =>
+      (JSON.parse((await list.json(() => true)).toString()) as { units: Array<{ name: string }> }).units.map(
+        (u) => u.name,
+      );
+    expect(await names()).toEqual(ids);
+    const rename = db.prepare('UPDATE units SET name = ? WHERE id = ?');
+    for (const id of ids) rename.run(`${id} mới`, id);
+    expect(list.pending()).toBe(9);
+    // Taken in a slice at a time by the timer, before anyone asks again.
+    await waitFor('the changes taken in', () => (list.pending() === 0 ? true : undefined), 2000);
+    expect(await names()).toEqual(ids.map((id) => `${id} mới`));
+
+    // Nobody reads it for longer than watchedForMs: changes wait for the next read.
+    await new Promise((r) => setTimeout(r, 450));
+    for (const id of ids) rename.run(`${id} lại`, id);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(list.pending()).toBe(9);
+    expect(await names()).toEqual(ids.map((id) => `${id} lại`));
+
+    // Read again, then the database closes under it: the timer stops rather than throw.
+    insert.run('u-9', 'u-9');
+    db.close();
+    await new Promise((r) => setTimeout(r, 100));
   });
 });

@@ -20,7 +20,17 @@ const COMMA = 0x2c;
 /** Changed units read and made into JSON per turn of the loop (~5 ms for 1,000). */
 const CHANGES_SLICE = 1000;
 
-export function unitsList(db: Db, toJson: (row: ListedUnitRow) => string, slice = CHANGES_SLICE) {
+export interface UnitsListOptions {
+  /** Changed units read per turn of the loop. */
+  slice?: number;
+  /** While someone reads the list, its changes are also taken in this often, a slice at a time. */
+  keepFreshMs?: number;
+  /** …until nobody has read it for this long. */
+  watchedForMs?: number;
+}
+
+export function unitsList(db: Db, toJson: (row: ListedUnitRow) => string, opts: UnitsListOptions = {}) {
+  const { slice = CHANGES_SLICE, keepFreshMs = 1000, watchedForMs = 60_000 } = opts;
   const repo = unitsListRepo(db);
   const rows = new Map<string, ListedUnit>();
   let order: string[] = []; // unit ids in SQLite's ORDER BY id (byte order; ids are ASCII)
@@ -36,13 +46,7 @@ export function unitsList(db: Db, toJson: (row: ListedUnitRow) => string, slice 
    * another request took meanwhile already kept.
    */
   async function refresh(): Promise<void> {
-    const version = repo.dataVersion();
-    if (version !== seenVersion) {
-      // Another process committed (a script on the same database file): its writes did not go
-      // through this connection's triggers, so nothing kept can be trusted.
-      seenVersion = version;
-      whole = false;
-    }
+    checkOtherWriters();
     if (!whole) {
       rows.clear();
       const all = repo.listed();
@@ -60,6 +64,40 @@ export function unitsList(db: Db, toJson: (row: ListedUnitRow) => string, slice 
     }
   }
 
+  function checkOtherWriters(): void {
+    const version = repo.dataVersion();
+    if (version !== seenVersion) {
+      // Another process committed (a script on the same database file): its writes did not go
+      // through this connection's triggers, so nothing kept can be trusted.
+      seenVersion = version;
+      whole = false;
+    }
+  }
+
+  // Kept fresh between requests while a dashboard is open. Every unit's telemetry changes its row
+  // every 10 s, so a province's list read every few seconds found a thousand or more rows changed
+  // and read them in slices with a turn of the loop between: on a loaded machine each turn waited
+  // behind everything else, the slowest of the dashboard's requests (p99 200–350 ms, issue #10).
+  // The same rows are now taken in a slice a second, and a request mostly finds a few left.
+  let lastAsked = 0;
+  let timer: NodeJS.Timeout | undefined;
+  function watched(): void {
+    lastAsked = Date.now();
+    if (timer) return;
+    timer = setInterval(() => {
+      if (Date.now() - lastAsked > watchedForMs || !db.open) return stop();
+      checkOtherWriters();
+      if (!whole) return; // read whole by the next request, as it must be
+      const { ids, rows: changed } = repo.changes(slice);
+      if (ids.length > 0) apply(ids, changed);
+    }, keepFreshMs);
+    timer.unref();
+  }
+  function stop(): void {
+    clearInterval(timer);
+    timer = undefined;
+  }
+
   function apply(ids: string[], changed: ListedUnitRow[]): void {
     const before = rows.size;
     const gone = new Set(ids);
@@ -74,6 +112,7 @@ export function unitsList(db: Db, toJson: (row: ListedUnitRow) => string, slice 
   return {
     /** The units `visible` lets through (asked once per commune), as `{"units":[...]}` in id order. */
     async json(visible: (communeId: string) => boolean): Promise<Buffer> {
+      watched();
       await refresh();
       const seen = new Map<string, boolean>();
       const shown: Buffer[] = [];
@@ -97,5 +136,9 @@ export function unitsList(db: Db, toJson: (row: ListedUnitRow) => string, slice 
       out.set(CLOSE, at);
       return out;
     },
+    /** Units changed and not yet taken in (for tests and diagnosis). */
+    pending: () => repo.pending(),
+    /** Stops keeping the list fresh (before the database closes); the next read starts it again. */
+    stop,
   };
 }

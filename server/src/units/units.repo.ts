@@ -122,6 +122,7 @@ export function unitsListRepo(db: Db) {
   );
   const forget = db.prepare('DELETE FROM temp.units_list_changed WHERE id IN (SELECT value FROM json_each(?))');
   const forgetChanges = db.prepare('DELETE FROM temp.units_list_changed');
+  const pending = db.prepare('SELECT count(*) FROM temp.units_list_changed').pluck();
   const dataVersion = db.prepare('PRAGMA data_version').pluck();
   return {
     /** Every unit with its published plan version, in id order; the changes marked so far are forgotten. */
@@ -143,6 +144,8 @@ export function unitsListRepo(db: Db) {
       forget.run(list);
       return { ids, rows };
     },
+    /** How many units are marked changed and not yet read back. */
+    pending: () => pending.get() as number,
     /** Changes whenever another connection (another process) commits to the database. */
     dataVersion: () => dataVersion.get() as number,
   };

@@ -96,6 +96,8 @@ export function unitsService(db: Db, log: FastifyBaseLogger) {
      * the response schema's serializer (which took over a second for 5,000 units).
      */
     listJson: (visible: (communeId: string) => boolean) => list.json(visible),
+    /** Stops the list's upkeep between requests: before the database closes. */
+    stop: () => list.stop(),
     get(id: string) {
       const row = repo.get(id);
       if (!row) throw new HttpError(404, 'unit-not-found', `There is no unit ${id}.`);
