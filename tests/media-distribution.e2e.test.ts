@@ -158,7 +158,10 @@ describe('media reaches the units once for all, and a bad chunk is wanted again'
       20_000,
     );
     expect(sha256Of(cached(agent, media.sha256))).toBe(media.sha256);
-    expect(agent.lines.some((l) => l.includes(`media ${short} complete`))).toBe(true);
+    // The agent writes its line after the file is in place; it comes through its stdout a moment later.
+    await waitFor('the agent to say it is complete', () =>
+      agent.lines.some((l) => l.includes(`media ${short} complete`)) ? true : undefined,
+    );
     // It asked again after discarding, and the server sent the file again.
     expect(stats().wantsReceived - before.wantsReceived).toBeGreaterThanOrEqual(2);
     expect(stats().bytesPublished - before.bytesPublished).toBeGreaterThanOrEqual(2 * media.bytes - CHUNK);
