@@ -3,7 +3,6 @@ import Type from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { CreateUnitBody, CreatedUnit, UnitParams, UnitView } from './units.schemas.js';
 import { inScope } from '../auth/permissions.js';
-import { sendJson } from '../http/gzip-json.js';
 import { brokerEnforcement } from './units.broker.js';
 
 /** Whether the broker applied a credential change at once (units.broker.ts). */
@@ -28,10 +27,11 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       schema: { response: { 200: Type.Object({ units: Type.Array(UnitView) }) } },
     },
     // Written from the rows kept as JSON (issue #10: thousands of units); the schema above still
-    // documents the answer, but JSON bytes are sent as they are (gzipped when the client accepts
-    // it), so the reply is widened to say so.
+    // documents the answer, but JSON bytes are sent as they are, so the reply is widened to say so.
     async (req, reply) =>
-      sendJson(req, reply as FastifyReply, await units.listJson((communeId) => inScope(req.user, communeId))),
+      (reply as FastifyReply)
+        .type('application/json; charset=utf-8')
+        .send(await units.listJson((communeId) => inScope(req.user, communeId))),
   );
 
   app.get(
