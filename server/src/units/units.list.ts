@@ -76,9 +76,10 @@ export function unitsList(db: Db, toJson: (row: ListedUnitRow) => string, opts: 
 
   // Kept fresh between requests while a dashboard is open. Every unit's telemetry changes its row
   // every 10 s, so a province's list read every few seconds found a thousand or more rows changed
-  // and read them in slices with a turn of the loop between: on a loaded machine each turn waited
-  // behind everything else, the slowest of the dashboard's requests (p99 200–350 ms, issue #10).
-  // The same rows are now taken in a slice a second, and a request mostly finds a few left.
+  // and read them in slices with a turn of the loop between, each turn waiting behind everything
+  // else on a loaded machine. The same rows are now taken in a slice a second, and a request mostly
+  // finds few left. Measured (docs/SCALING.md): the list's median a little lower; its p99 (200–350
+  // ms, the dashboard's slowest) within the runs' spread, so most of that is not this reading.
   let lastAsked = 0;
   let timer: NodeJS.Timeout | undefined;
   function watched(): void {
