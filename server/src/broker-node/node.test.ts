@@ -9,7 +9,9 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLUSTER_KEYS, sha256Hex } from '../broker/cluster.js';
 import { SERVER_USERNAME } from '../broker/embedded.js';
+import { loopbackNodeConfig } from '../testing/broker-node.js';
 import { startRedis, type RedisProcess } from '../testing/redis.js';
+import { unhandledRejectionsDuring } from '../testing/unhandled.js';
 import { waitFor } from '../testing/wait.js';
 import { startBrokerNode, type BrokerNode } from './node.js';
 import { RedisPersistence } from './persistence.js';
@@ -47,19 +49,7 @@ describe('a broker node', () => {
   let db: Redis;
   let node: BrokerNode | undefined;
   const clients: MqttClient[] = [];
-  const start = () =>
-    startBrokerNode(
-      {
-        redisUrl: redis.url,
-        mqttPort: 0,
-        mqttHost: '127.0.0.1',
-        tls: undefined,
-        mqttsPort: 0,
-        mqttsHost: '127.0.0.1',
-        logLevel: 'silent',
-      },
-      quiet,
-    );
+  const start = () => startBrokerNode(loopbackNodeConfig(redis.url), quiet);
   const connect = async (username: string, password: string, clientId = `loa-unit-${username}`) => {
     const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${node!.port}`, {
       username,
@@ -154,35 +144,21 @@ describe('a broker node', () => {
 describe('a broker node closing while Redis stops answering', () => {
   it('closes when Redis dies with its QUIT on the wire, without an unhandled rejection', async () => {
     const redis = await startRedis();
-    const node = await startBrokerNode(
-      {
-        redisUrl: redis.url,
-        mqttPort: 0,
-        mqttHost: '127.0.0.1',
-        tls: undefined,
-        mqttsPort: 0,
-        mqttsHost: '127.0.0.1',
-        logLevel: 'silent',
-      },
-      quiet,
-    );
-    const unhandled: unknown[] = [];
-    const note = (reason: unknown) => unhandled.push(reason);
-    process.on('unhandledRejection', note);
+    const node = await startBrokerNode(loopbackNodeConfig(redis.url), quiet);
     try {
-      // Frozen, Redis reads the QUITs but never answers; killed, it closes their sockets, and
-      // ioredis rejects each QUIT still waiting ("Connection is closed."). The fan-out's own
-      // connections sent theirs without holding the promise.
-      redis.child.kill('SIGSTOP');
-      const closed = node.close();
-      await new Promise((r) => setTimeout(r, 300));
-      redis.child.kill('SIGKILL');
-      await closed;
-      await new Promise((r) => setTimeout(r, 200)); // unhandled rejections are reported after a turn
+      const unhandled = await unhandledRejectionsDuring(async () => {
+        // Frozen, Redis reads the QUITs but never answers; killed, it closes their sockets, and
+        // ioredis rejects each QUIT still waiting ("Connection is closed."). The fan-out's own
+        // connections sent theirs without holding the promise.
+        redis.child.kill('SIGSTOP');
+        const closed = node.close();
+        await new Promise((r) => setTimeout(r, 300));
+        redis.child.kill('SIGKILL');
+        await closed;
+      });
+      expect(unhandled).toEqual([]);
     } finally {
-      process.off('unhandledRejection', note);
       await redis.stop();
     }
-    expect(unhandled).toEqual([]);
   });
 });

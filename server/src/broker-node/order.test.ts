@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topics } from '@loa/shared';
 import { CLUSTER_KEYS, sha256Hex } from '../broker/cluster.js';
 import { SERVER_USERNAME } from '../broker/embedded.js';
+import { loopbackNodeConfig } from '../testing/broker-node.js';
 import { startRedis, type RedisProcess } from '../testing/redis.js';
 import { waitFor } from '../testing/wait.js';
 import { startBrokerNode, type BrokerNode } from './node.js';
@@ -40,15 +41,7 @@ describe('two broker nodes under a burst', () => {
   beforeAll(async () => {
     redis = await startRedis();
     db = new Redis(redis.url, { maxRetriesPerRequest: 1 });
-    const config = {
-      redisUrl: redis.url,
-      mqttPort: 0,
-      mqttHost: '127.0.0.1',
-      tls: undefined,
-      mqttsPort: 0,
-      mqttsHost: '127.0.0.1',
-      logLevel: 'silent',
-    };
+    const config = loopbackNodeConfig(redis.url);
     nodes.push(await startBrokerNode(config, quiet), await startBrokerNode(config, quiet));
     await db.set(CLUSTER_KEYS.serverSecret, sha256Hex('server-pw'));
     for (let i = 0; i < UNITS; i++) await db.hset(CLUSTER_KEYS.unitSecrets, `thon-${i}`, sha256Hex(`secret-${i}`));

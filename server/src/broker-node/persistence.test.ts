@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectRedis } from '../broker/cluster.js';
 import { startRedis, type RedisProcess } from '../testing/redis.js';
+import { unhandledRejectionsDuring } from '../testing/unhandled.js';
 import { RedisPersistence } from './persistence.js';
 
 const quiet = { warn: () => undefined };
@@ -38,17 +39,11 @@ describe('the broker nodes’ Redis persistence', () => {
     await persistence.putWill(client, will);
     expect((await persistence.getWill(client))?.topic).toBe(will.topic);
 
-    const unhandled: unknown[] = [];
-    const note = (reason: unknown) => unhandled.push(reason);
-    process.on('unhandledRejection', note);
-    try {
+    const unhandled = await unhandledRejectionsDuring(async () => {
       store.disconnect();
       await expect(persistence.putWill(client, will)).rejects.toThrow(/closed/i);
       await expect(persistence.delWill({ ...client, brokerId: broker.id })).rejects.toThrow(/closed/i);
-      await new Promise((r) => setTimeout(r, 200)); // unhandled rejections are reported after a turn
-    } finally {
-      process.off('unhandledRejection', note);
-    }
+    });
     expect(unhandled).toEqual([]);
   });
 });
