@@ -55,13 +55,14 @@ export function unitsList(db: Db, toJson: (row: ListedUnitRow) => string, opts: 
       whole = true;
       return;
     }
-    for (;;) {
-      const { ids, rows: changed } = repo.changes(slice);
-      if (ids.length === 0) return;
-      apply(ids, changed);
-      if (ids.length < slice) return;
-      await new Promise((r) => setImmediate(r));
-    }
+    while (takeChanges() === slice) await new Promise((r) => setImmediate(r));
+  }
+
+  /** Reads and keeps one slice of the changed units; how many there were. */
+  function takeChanges(): number {
+    const { ids, rows: changed } = repo.changes(slice);
+    if (ids.length > 0) apply(ids, changed);
+    return ids.length;
   }
 
   function checkOtherWriters(): void {
@@ -88,9 +89,7 @@ export function unitsList(db: Db, toJson: (row: ListedUnitRow) => string, opts: 
     timer = setInterval(() => {
       if (Date.now() - lastAsked > watchedForMs || !db.open) return stop();
       checkOtherWriters();
-      if (!whole) return; // read whole by the next request, as it must be
-      const { ids, rows: changed } = repo.changes(slice);
-      if (ids.length > 0) apply(ids, changed);
+      if (whole) takeChanges(); // else read whole by the next request, as it must be
     }, keepFreshMs);
     timer.unref();
   }
