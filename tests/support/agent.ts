@@ -12,6 +12,8 @@ export interface AgentProcess {
   sinkDir: string;
   /** Every line the agent wrote to stderr and stdout so far. */
   lines: string[];
+  /** When this process read each of `lines` (Date.now()): the agent wrote it at or before. */
+  heardAt: number[];
   exited: Promise<number | null>;
   kill(signal?: NodeJS.Signals): Promise<number | null>;
 }
@@ -52,7 +54,12 @@ export function startAgent(opts: {
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const lines: string[] = [];
-  const collect = (buf: Buffer) => lines.push(...buf.toString().split('\n').filter(Boolean));
+  const heardAt: number[] = [];
+  const collect = (buf: Buffer) => {
+    const read = buf.toString().split('\n').filter(Boolean);
+    lines.push(...read);
+    heardAt.push(...read.map(() => Date.now()));
+  };
   child.stdout!.on('data', collect);
   child.stderr!.on('data', collect);
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
@@ -61,6 +68,7 @@ export function startAgent(opts: {
     dataDir,
     sinkDir,
     lines,
+    heardAt,
     exited,
     async kill(signal: NodeJS.Signals = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
