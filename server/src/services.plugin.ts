@@ -64,7 +64,7 @@ export default fp(
     const mediaDir = join(config.dataDir, 'media');
 
     const plans = plansService(db, signer, bus, app.log.child({ name: 'plans' }), hub);
-    const replan = () => plans.schedule();
+    const replan = (communeIds?: readonly string[]) => plans.schedule(undefined, communeIds);
     const units = unitsService(db, app.log.child({ name: 'units' }));
     const tts = ttsService(config.media.tts, config.maxUploadBytes);
     const media = mediaService({

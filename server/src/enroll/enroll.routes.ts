@@ -62,7 +62,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       const result = enroll.enroll(req.body.token);
       // A replaced board's old secret stops working now; a new unit gets its plan.
       await app.unitCredentialsChanged(result.unit.id);
-      if (result.created) app.services.plans.schedule();
+      if (result.created) app.services.plans.schedule(undefined, [result.unit.communeId]);
       req.audit = {
         subject: result.unit.id,
         communeId: result.unit.communeId,

@@ -48,7 +48,8 @@ export function toBulletinView(r: BulletinRow) {
   };
 }
 
-export function bulletinsService(db: Db, onChange: () => void) {
+/** `onChange` is told which communes' planned bulletins changed: their units are re-planned. */
+export function bulletinsService(db: Db, onChange: (communeIds?: readonly string[]) => void) {
   const repo = bulletinsRepo(db);
   const communes = communesRepo(db);
   const reader = plannerInputReader(db);
@@ -190,7 +191,7 @@ export function bulletinsService(db: Db, onChange: () => void) {
     /** Expires the bulletins past their valid-until; re-plans when any was planned. */
     expireLapsed(now = Date.now()) {
       const moved = expireLapsed(repo, now);
-      if (moved.length) onChange();
+      if (moved.length) onChange([...new Set(moved.map((id) => repo.get(id)?.commune_id ?? ''))].filter(Boolean));
       return moved;
     },
     transition(id: string, action: BulletinAction, actor: BulletinActor | null, reason: string | null = null) {
@@ -220,7 +221,7 @@ export function bulletinsService(db: Db, onChange: () => void) {
           `A bulletin that is ${row.state} cannot be ${action === 'submit' ? 'submitted' : `${action}d`}.`,
         );
       }
-      if (to === 'approved' || row.state === 'approved' || row.state === 'on_air') onChange();
+      if (to === 'approved' || row.state === 'approved' || row.state === 'on_air') onChange([row.commune_id]);
       return toBulletinView(repo.get(id)!);
     },
   };

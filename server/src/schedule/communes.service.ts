@@ -43,7 +43,8 @@ export function checkWindows(windows: readonly WindowSpec[], quiet: QuietHours |
   }
 }
 
-export function communesService(db: Db, onChange: () => void) {
+/** `onChange` is told which commune changed: its units are re-planned. */
+export function communesService(db: Db, onChange: (communeIds?: readonly string[]) => void) {
   const repo = communesRepo(db);
   const get = (id: string): CommuneRow => {
     const c = repo.get(id);
@@ -82,7 +83,7 @@ export function communesService(db: Db, onChange: () => void) {
       const quietHours = input.quietHours === undefined ? DEFAULT_QUIET_HOURS : input.quietHours;
       checkWindows(windows, quietHours);
       repo.insert({ id: input.id, name: input.name, timeZone, windows, quietHours });
-      onChange();
+      onChange([input.id]);
       return get(input.id);
     },
     update(id: string, patch: { name?: string; timeZone?: string; quietHours?: QuietHours | null }) {
@@ -101,14 +102,14 @@ export function communesService(db: Db, onChange: () => void) {
       if (patch.quietHours !== undefined) next.quietHours = patch.quietHours;
       checkWindows(next.windows, next.quietHours, patch.quietHours !== undefined ? 'quietHours' : 'windows');
       repo.update(next);
-      onChange();
+      onChange([id]);
       return get(id);
     },
     setWindows(id: string, windows: WindowSpec[]) {
       const c = get(id);
       checkWindows(windows, c.quietHours);
       repo.update({ ...c, windows });
-      onChange();
+      onChange([id]);
       return { ...get(id), described: describeWindows(windows) };
     },
     villages: (communeId: string) => {

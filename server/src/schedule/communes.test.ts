@@ -179,6 +179,7 @@ describe('communes, windows and zones', () => {
     });
     expect(b.status, JSON.stringify(b.body)).toBe(201);
     expect((await editor.post(`/api/bulletins/${b.body.id}/submit`)).status).toBe(200);
+    const runsAtApproval = server.app.services.plans.runs().length;
     expect((await approver.post(`/api/bulletins/${b.body.id}/approve`)).status).toBe(200);
 
     type Overbooked = { unitId: string; bulletinId: string; reason: string; title: string | null };
@@ -189,6 +190,27 @@ describe('communes, windows and zones', () => {
     const plan = await server.admin.get<{ overbooked: Overbooked[] }>(`/api/units/cum-1/plan?date=${tomorrow}`);
     expect(plan.body.overbooked.length).toBeGreaterThan(0);
     for (const o of plan.body.overbooked) expect(o).toMatchObject({ unitId: 'cum-1', title: 'Chợ phiên cuối năm' });
+
+    // What the published plans could not fit, as the last re-plan of each commune found it: a
+    // re-plan of another commune (its windows moved) leaves this one's list as it was.
+    const plans = server.app.services.plans;
+    const listed = async () =>
+      (await server.admin.get<{ overbooked: Overbooked[] }>('/api/plans/overbooked')).body.overbooked.filter(
+        (o) => o.bulletinId === b.body.id,
+      ).length;
+    const ranAfter = async (runs: number) => {
+      const deadline = Date.now() + 5000;
+      while (plans.runs().length === runs && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await plans.idle();
+    };
+    await ranAfter(runsAtApproval);
+    const found = await listed();
+    expect(found).toBeGreaterThan(0);
+    const runs = plans.runs().length;
+    server.app.services.communes.setWindows('dem', [{ id: 'evening', start: '17:00', end: '19:30' }]);
+    await ranAfter(runs);
+    expect(plans.runs().at(-1)).toMatchObject({ why: 'change', communes: ['dem'] });
+    expect(await listed()).toBe(found);
   });
 
   it('answers an unchanged timeline from what it sent, with its tag, and plans again after any change', async () => {

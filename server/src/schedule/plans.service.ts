@@ -27,7 +27,17 @@ interface Run {
   why: string;
   startedAt: number;
   endedAt?: number;
+  /** The communes a re-plan covered (every one when absent) and the units it planned. */
+  communes?: string[];
+  units?: number;
 }
+
+/**
+ * What a re-plan covers: every commune, or the ones a change touched. A province holds a hundred
+ * communes or more; a bulletin approved in one of them changes only its units' plans, and
+ * planning and hashing all 5,000 units to find that out took ~0.4 s of the event loop.
+ */
+export type ReplanScope = 'all' | ReadonlySet<string>;
 const DAYS_AHEAD = 2;
 /**
  * The event loop is given back after this much planning and signing, and the storing and publishing
@@ -66,18 +76,27 @@ export function plansService(db: Db, signer: Signer, bus: Bus, log: FastifyBaseL
         plannedItem.run(body.unit, i.id, i.bulletinId, i.startAt, i.media.durationMs, i.level, body.version);
     }
   });
-  let lastOverbooked: OverbookedItem[] = [];
+  /** Per commune, what its last re-plan could not fit (a run covering some communes keeps the rest). */
+  const overbookedBy = new Map<string, OverbookedItem[]>();
 
-  /** Plans every unit of every commune; publishes the plans whose content changed. Unqueued: see replanAll. */
-  async function planAll(now: number): Promise<{ published: number; units: number }> {
+  /**
+   * Plans every unit of the communes in `scope`; publishes the plans whose content changed.
+   * Unqueued: see replanAll.
+   */
+  async function planAll(now: number, scope: ReplanScope = 'all'): Promise<{ published: number; units: number }> {
     let unitCount = 0;
-    const overbooked: OverbookedItem[] = [];
     const sent: Promise<void>[] = [];
     let batch: Prepared[] = [];
     let sliceEnd = performance.now() + SLICE_MS;
-    for (const communeId of reader.communeIds()) {
+    const communeIds = reader.communeIds();
+    if (scope === 'all') {
+      for (const id of overbookedBy.keys()) if (!communeIds.includes(id)) overbookedBy.delete(id);
+    }
+    for (const communeId of communeIds) {
+      if (scope !== 'all' && !scope.has(communeId)) continue;
       const world = reader.world(communeId, now);
       if (!world) continue;
+      const overbooked: OverbookedItem[] = [];
       const today = toZoned(now, world.commune.timeZone).date;
       const perUnit = new Map<string, { windows: PlanWindow[]; items: PlanItem[] }>();
       for (const u of world.units) perUnit.set(u.id, { windows: [], items: [] });
@@ -97,6 +116,7 @@ export function plansService(db: Db, signer: Signer, bus: Bus, log: FastifyBaseL
           acc.items.push(...p.items);
         }
       }
+      overbookedBy.set(communeId, overbooked);
       let horizonEnd = now;
       for (const p of perUnit.values()) for (const w of p.windows) horizonEnd = Math.max(horizonEnd, w.endAt);
       for (const [unit, content] of perUnit) {
@@ -118,7 +138,6 @@ export function plansService(db: Db, signer: Signer, bus: Bus, log: FastifyBaseL
     }
     sent.push(...storeAndPublish(batch, now));
     await settle(sent);
-    lastOverbooked = overbooked;
     return { published: sent.length, units: unitCount };
   }
 
@@ -213,17 +232,19 @@ export function plansService(db: Db, signer: Signer, bus: Bus, log: FastifyBaseL
   // One queue for every re-plan and republish, whoever asks (a change, a cron job, the start):
   // two runs interleaved could let an older plan land on the broker after a newer one.
   let timer: NodeJS.Timeout | undefined;
+  /** The communes the scheduled re-plan will cover: what the changes since it was asked touched. */
+  let pendingScope: 'all' | Set<string> | undefined;
   let running: Promise<unknown> = Promise.resolve();
   const history: Run[] = [];
   let queued = 0;
-  function enqueue<T>(why: string, work: () => Promise<T>): Promise<T> {
+  function enqueue<T>(why: string, work: (run: Run) => Promise<T>): Promise<T> {
     queued++;
     const next = running.then(async () => {
       const run: Run = { why, startedAt: Date.now() };
       history.push(run);
       if (history.length > HISTORY) history.shift();
       try {
-        return await work();
+        return await work(run);
       } finally {
         run.endedAt = Date.now();
         queued--;
@@ -232,13 +253,20 @@ export function plansService(db: Db, signer: Signer, bus: Bus, log: FastifyBaseL
     running = next.catch((err: Error) => log.error({ err: err.message, why }, 'plans: run failed'));
     return next;
   }
+  /** A re-plan as a queued run that records what it covered. */
+  const replan = (now: number | undefined, scope: ReplanScope) => async (run: Run) => {
+    if (scope !== 'all') run.communes = [...scope];
+    const result = await planAll(now ?? Date.now(), scope);
+    run.units = result.units;
+    return result;
+  };
   return {
     /**
      * Re-plans every unit now, after any run under way (never interleaved with one). `now`, when
      * not given, is read when the run starts, so a queued run never plans with an older clock.
      */
     replanAll(now?: number, why = 'request'): Promise<{ published: number; units: number }> {
-      return enqueue(why, () => planAll(now ?? Date.now()));
+      return enqueue(why, replan(now, 'all'));
     },
     /**
      * Publishes every stored plan again (see republishAll), after any re-plan under way: never
@@ -247,12 +275,19 @@ export function plansService(db: Db, signer: Signer, bus: Bus, log: FastifyBaseL
     republish(): Promise<void> {
       return enqueue('republish', () => republishAll()).then(() => undefined);
     },
-    /** Re-plans shortly after a change; many changes in a burst make one re-plan. */
-    schedule(delayMs = 100) {
+    /**
+     * Re-plans shortly after a change; many changes in a burst make one re-plan. `communeIds` are
+     * the communes the change touched (every one when not given); a burst covers all it touched.
+     */
+    schedule(delayMs = 100, communeIds?: readonly string[]) {
+      pendingScope =
+        communeIds === undefined || pendingScope === 'all' ? 'all' : new Set([...(pendingScope ?? []), ...communeIds]);
       if (timer) clearTimeout(timer);
       timer = setTimeout(() => {
         timer = undefined;
-        enqueue('change', () => planAll(Date.now())).catch(() => undefined); // logged by enqueue
+        const scope = pendingScope ?? 'all';
+        pendingScope = undefined;
+        enqueue('change', replan(undefined, scope)).catch(() => undefined); // logged by enqueue
       }, delayMs);
     },
     /**
@@ -264,12 +299,13 @@ export function plansService(db: Db, signer: Signer, bus: Bus, log: FastifyBaseL
       if (timer) {
         clearTimeout(timer);
         timer = undefined;
+        pendingScope = undefined;
       }
       await running;
     },
-    /** The latest runs, oldest first (why, when it started and ended): for tests and diagnosis. */
+    /** The latest runs, oldest first (why, when, what they covered): for tests and diagnosis. */
     runs: (): readonly Readonly<Run>[] => history.map((r) => ({ ...r })),
-    overbooked: () => lastOverbooked,
+    overbooked: (): OverbookedItem[] => [...overbookedBy.values()].flat(),
     body(unit: string): PlanBody | undefined {
       const row = db.prepare('SELECT body FROM plans WHERE unit_id = ?').get(unit) as { body: string } | undefined;
       return row ? (JSON.parse(row.body) as PlanBody) : undefined;

@@ -18,7 +18,8 @@ export interface ZoneInput {
   windows?: WindowSpec[] | null;
 }
 
-export function zonesService(db: Db, communes: CommunesService, onChange: () => void) {
+/** `onChange` is told which commune's zones changed: its units are re-planned. */
+export function zonesService(db: Db, communes: CommunesService, onChange: (communeIds?: readonly string[]) => void) {
   const repo = zonesRepo(db);
   const bulletins = bulletinsRepo(db);
   const unitCommune = db.prepare('SELECT commune_id FROM units WHERE id = ?');
@@ -61,7 +62,7 @@ export function zonesService(db: Db, communes: CommunesService, onChange: () => 
         windows: input.windows ?? null,
       };
       repo.save(zone, true);
-      onChange();
+      onChange([commune.id]);
       return get(id);
     },
     update(id: string, input: Omit<ZoneInput, 'id' | 'communeId'>) {
@@ -70,11 +71,11 @@ export function zonesService(db: Db, communes: CommunesService, onChange: () => 
       checkMembers(z.communeId, input.unitIds);
       if (input.windows) checkWindows(input.windows, commune.quietHours);
       repo.save({ ...z, name: input.name, unitIds: input.unitIds, windows: input.windows ?? null }, false);
-      onChange();
+      onChange([z.communeId]);
       return get(id);
     },
     remove(id: string) {
-      get(id);
+      const zone = get(id);
       const users = bulletins
         .inStates([...PLANNED_STATES, 'submitted', 'draft'], Date.now())
         .filter((b) => ((JSON.parse(b.targets) as { zoneIds?: string[] }).zoneIds ?? []).includes(id));
@@ -86,7 +87,7 @@ export function zonesService(db: Db, communes: CommunesService, onChange: () => 
         );
       }
       repo.remove(id);
-      onChange();
+      onChange([zone.communeId]);
     },
   };
 }

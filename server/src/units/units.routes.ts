@@ -48,7 +48,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req, reply) => {
       const { unit, secret } = units.create(req.body);
-      app.services.plans.schedule();
+      app.services.plans.schedule(undefined, [unit.communeId]);
       // A new secret takes nothing away: Mosquitto may learn it with others created meanwhile.
       await app.unitCredentialsChanged(unit.id, 'soon');
       return reply.code(201).send({
