@@ -55,13 +55,19 @@ export function startAgent(opts: {
   );
   const lines: string[] = [];
   const heardAt: number[] = [];
-  const collect = (buf: Buffer) => {
-    const read = buf.toString().split('\n').filter(Boolean);
-    lines.push(...read);
-    heardAt.push(...read.map(() => Date.now()));
+  // Whole lines only: a pipe may hand over a line in two reads (tests look for line starts).
+  const collector = () => {
+    let partial = '';
+    return (text: string) => {
+      const read = (partial + text).split('\n');
+      partial = read.pop()!;
+      const whole = read.filter(Boolean);
+      lines.push(...whole);
+      heardAt.push(...whole.map(() => Date.now()));
+    };
   };
-  child.stdout!.on('data', collect);
-  child.stderr!.on('data', collect);
+  child.stdout!.setEncoding('utf8').on('data', collector()); // decodes a character split between reads
+  child.stderr!.setEncoding('utf8').on('data', collector());
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   return {
     child,
