@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDays, toZoned } from '@loa/shared';
+import { replansAfter } from '../testing/replans.js';
 import { startServer, type TestServer } from '../testing/start-server.js';
 
 type Timeline = {
@@ -198,17 +199,12 @@ describe('communes, windows and zones', () => {
       (await server.admin.get<{ overbooked: Overbooked[] }>('/api/plans/overbooked')).body.overbooked.filter(
         (o) => o.bulletinId === b.body.id,
       ).length;
-    const ranAfter = async (runs: number) => {
-      const deadline = Date.now() + 5000;
-      while (plans.runs().length === runs && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      await plans.idle();
-    };
-    await ranAfter(runsAtApproval);
+    await replansAfter(plans, runsAtApproval);
     const found = await listed();
     expect(found).toBeGreaterThan(0);
     const runs = plans.runs().length;
     server.app.services.communes.setWindows('dem', [{ id: 'evening', start: '17:00', end: '19:30' }]);
-    await ranAfter(runs);
+    await replansAfter(plans, runs);
     expect(plans.runs().at(-1)).toMatchObject({ why: 'change', communes: ['dem'] });
     expect(await listed()).toBe(found);
   });

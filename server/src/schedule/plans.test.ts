@@ -7,6 +7,7 @@ import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PlanBody, decoder } from '@loa/shared';
 import { openEnvelope } from '@loa/shared/envelope';
+import { replansAfter } from '../testing/replans.js';
 import { startServer, type TestServer } from '../testing/start-server.js';
 
 describe('published plans', () => {
@@ -83,13 +84,10 @@ describe('published plans', () => {
     expect(everyUnit.communes).toBeUndefined(); // every commune
     expect(everyUnit.units).toBeGreaterThanOrEqual(5 + 1); // and the first test's unit
     const versions = () => Object.fromEntries(['a-1', 'b-1'].map((u) => [u, plans.body(u)!.version]));
-    // The re-plan a change asked for (it starts 100 ms after the change; idle() would cancel it).
+    // The re-plan each change below asks for: one run, and only one.
     let seen = plans.runs().length;
     const lastChange = async () => {
-      const deadline = Date.now() + 5000;
-      while (plans.runs().length === seen && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      await plans.idle();
-      const runs = plans.runs().slice(seen);
+      const runs = await replansAfter(plans, seen);
       seen = plans.runs().length;
       expect(runs.map((r) => r.why)).toEqual(['change']);
       return runs[0]!;
