@@ -3,6 +3,7 @@
 // without a connection (in-process-bus.ts). Routes each incoming message by its parsed topic to
 // the feature that owns it.
 import mqtt, { type MqttClient } from 'mqtt';
+import './packet-numbers.js';
 import { parseTopic, serverSubscriptions, type ParsedTopic } from '@loa/shared';
 
 export type MessageHandler = (topic: ParsedTopic, payload: Buffer) => void;

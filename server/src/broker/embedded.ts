@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { timingSafeEqual } from 'node:crypto';
 import { Aedes, type Client } from 'aedes';
+import './packet-numbers.js';
 import { canPublish, canSubscribe, type BrokerIdentity } from './acl.js';
 import { IndexedMemoryPersistence } from './retained-index.js';
 import { embeddedFanOut } from './sliced-emitter.js';
