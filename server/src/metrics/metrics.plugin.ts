@@ -1,10 +1,12 @@
 // Prometheus metrics at /metrics (prom-client): units online, plan publishes, media bytes
-// published, MQTT clients, the ingest queue, event-loop lag and the rest of Node's defaults. One registry per app,
-// so tests can run several servers in one process. Set METRICS_TOKEN to require
+// published, MQTT clients, the ingest queue, event-loop lag (a window's p99, and a histogram since
+// start: loop-delay.ts) and the rest of Node's defaults. One registry per app, so tests can run
+// several servers in one process. Set METRICS_TOKEN to require
 // `Authorization: Bearer <token>` (a province exposing the server beyond its LAN should).
 import { timingSafeEqual } from 'node:crypto';
 import fp from 'fastify-plugin';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { loopDelayHistogram } from './loop-delay.js';
 import type {} from '../services.plugin.js';
 import type {} from '../broker/broker.plugin.js';
 
@@ -12,6 +14,8 @@ export default fp(
   async (app) => {
     const registry = new Registry();
     collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
+    const loopDelay = loopDelayHistogram(registry);
+    app.addHook('onClose', async () => loopDelay.stop());
     const onlineQuery = app.db.prepare('SELECT COUNT(*) AS n FROM units WHERE online = 1');
     const totalQuery = app.db.prepare('SELECT COUNT(*) AS n FROM units');
     new Gauge({

@@ -57,6 +57,26 @@ describe('GET /metrics', () => {
     expect(value(text, 'loa_broker_eventloop_lag_max_seconds')).toBeGreaterThan(0);
   });
 
+  it("counts the event loop's delay in buckets that add up across scrapes: a stall is one sample", async () => {
+    const bucket = (text: string, le: string) => value(text, `loa_eventloop_delay_seconds_bucket{le="${le}"}`)!;
+    const count = (text: string) => value(text, 'loa_eventloop_delay_seconds_count')!;
+    const before = await scrape();
+    await new Promise((r) => setTimeout(r, 200));
+    // Held for 150 ms: a sample over 0.1 s (one; a loaded machine may add a stall of its own).
+    const until = performance.now() + 150;
+    while (performance.now() < until);
+    await new Promise((r) => setTimeout(r, 50));
+    const after = await scrape();
+    const over = (text: string, le: string) => count(text) - bucket(text, le);
+    expect(over(after, '0.1') - over(before, '0.1')).toBeGreaterThanOrEqual(1);
+    expect(over(after, '0.1') - over(before, '0.1')).toBeLessThan(5);
+    // Counted since start, not per scrape: ~100 samples a second, all of them kept.
+    expect(count(after) - count(before)).toBeGreaterThanOrEqual(15);
+    expect(bucket(after, '+Inf')).toBe(count(after));
+    // And the window gauge beside it read the same stall.
+    expect(value(after, 'nodejs_eventloop_lag_max_seconds')).toBeGreaterThan(0.1);
+  });
+
   it('follows a unit that connects, uploads queued behind a running one, and the media bytes sent', async () => {
     const created = await server.admin.post<{ secret: string }>('/api/units', { id: 'cum-do', name: 'Cụm Đỏ' });
     const will = {
