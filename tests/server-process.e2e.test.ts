@@ -16,7 +16,7 @@ function startServerProcess(dataDir: string, env: Record<string, string> = {}, h
     how === 'node'
       ? [process.execPath, ['--import', 'tsx', join(ROOT, 'server/src/main.ts')]]
       : ['npm', ['run', '--silent', 'start', '-w', 'server']];
-  const { MALLOC_ARENA_MAX: _, ...inherited } = process.env;
+  const { MALLOC_ARENA_MAX: _, NODE_OPTIONS: __, ...inherited } = process.env;
   const child = spawn(command, args, {
     cwd: ROOT,
     env: { ...inherited, DATA_DIR: dataDir, PORT: '0', MQTT_PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
@@ -60,11 +60,16 @@ describe('the server process', () => {
     expect(await second.exited).toBe(0);
   }, 60_000);
 
-  it("starts with glibc's arenas bounded under npm start, and says what to set when started otherwise", async () => {
+  it("starts with glibc's arenas and the heap bounded under npm start, and says what to set when started otherwise", async () => {
     const advice = /MALLOC_ARENA_MAX is not set.*MALLOC_ARENA_MAX=2/;
-    const byNode = startServerProcess(mkdtempSync(join(tmpdir(), 'loa-main-')));
+    const heapAdvice = /heap limit is 4\d{3} MB.*NODE_OPTIONS=--max-old-space-size=1024/;
+    // Started by hand with a large heap limit (Node's own default on a machine of 16 GB or more).
+    const byNode = startServerProcess(mkdtempSync(join(tmpdir(), 'loa-main-')), {
+      NODE_OPTIONS: '--max-old-space-size=4096',
+    });
     await waitFor('the start banner', () => (/Loa is running/.test(byNode.output()) ? true : undefined), 30_000);
     expect(byNode.output()).toMatch(advice);
+    expect(byNode.output()).toMatch(heapAdvice);
     byNode.child.kill('SIGTERM');
     expect(await byNode.exited).toBe(0);
 
@@ -72,6 +77,7 @@ describe('the server process', () => {
     try {
       await waitFor('the start banner', () => (/Loa is running/.test(byNpm.output()) ? true : undefined), 30_000);
       expect(byNpm.output()).not.toMatch(/MALLOC_ARENA_MAX/);
+      expect(byNpm.output()).not.toMatch(/heap limit/); // the advice reads the limit the server runs with
     } finally {
       process.kill(-byNpm.child.pid!, 'SIGTERM'); // npm itself dies of the signal: no exit code to check
       await byNpm.exited;

@@ -2,6 +2,7 @@
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { allocatorAdvice, glibcVersion } from './broker/thread/allocator.js';
+import { heapLimitAdvice, heapLimitMb } from './heap-limit.js';
 
 async function main() {
   let config;
@@ -21,6 +22,8 @@ async function main() {
     glibc: glibcVersion(),
   });
   if (advice) app.log.warn(advice);
+  const heapAdvice = heapLimitAdvice(heapLimitMb());
+  if (heapAdvice) app.log.warn(heapAdvice);
   await app.listen({ port: config.port, host: config.host });
   const port = (app.server.address() as { port: number }).port;
   const mqtt = app.embeddedBroker

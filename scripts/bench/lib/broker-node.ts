@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { HEAP_LIMIT_FLAG } from '../../../server/src/heap-limit.js';
 
 export { freePort, startRedis, type RedisProcess } from '../../../server/src/testing/redis.js';
 
@@ -85,7 +86,9 @@ export async function startBrokerNode(opts: {
   env?: Record<string, string>;
   timeoutMs?: number;
 }): Promise<BrokerNodeProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'server/src/broker-node/main.ts')], {
+  // As `npm run broker` runs it (server/src/heap-limit.ts).
+  const args = [HEAP_LIMIT_FLAG, '--import', 'tsx', join(ROOT, 'server/src/broker-node/main.ts')];
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: {
       ...process.env,

@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApiClient } from '../../../server/src/testing/api-client.js';
 import { ARENA_MAX } from '../../../server/src/broker/thread/allocator.js';
+import { HEAP_LIMIT_FLAG } from '../../../server/src/heap-limit.js';
 
 const ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 
@@ -36,7 +37,9 @@ export async function startServerProcess(
 ): Promise<ServerProcess> {
   const dataDir = env.DATA_DIR ?? mkdtempSync(join(tmpdir(), 'loa-bench-server-'));
   const password = env.LOA_ADMIN_PASSWORD ?? `Bench-${Math.random().toString(36).slice(2)}-Aa1`;
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(ROOT, 'server/src/main.ts')], {
+  // As `npm start` runs it (server/src/heap-limit.ts), unless the caller gives its own.
+  const heap = nodeArgs.some((a) => a.startsWith('--max-old-space-size')) ? [] : [HEAP_LIMIT_FLAG];
+  const child = spawn(process.execPath, [...heap, ...nodeArgs, '--import', 'tsx', join(ROOT, 'server/src/main.ts')], {
     cwd: ROOT,
     env: {
       ...process.env,
