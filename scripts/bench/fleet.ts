@@ -175,7 +175,8 @@ const ROWS: Row[] = [
 
 /** An upper bound: the bound of the histogram's bucket that holds the p99 (server-watch.ts). */
 function wholeLag(phase: Phase): string {
-  return Number.isNaN(phase.lagP99WholeMs) ? '—' : `≤ ${f0(phase.lagP99WholeMs)}`;
+  const ms = phase.lagP99WholeMs;
+  return Number.isNaN(ms) ? '—' : Number.isFinite(ms) ? `≤ ${f0(ms)}` : '> 5000';
 }
 
 function lagSamples(phase: Phase): string {
