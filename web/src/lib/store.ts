@@ -1,5 +1,5 @@
 // A tiny observable value and its hook: enough state management for this app, with no library.
-import { useEffect, useReducer } from 'preact/hooks';
+import { useEffect, useReducer, useRef } from 'preact/hooks';
 
 export interface Store<T> {
   get(): T;
@@ -27,9 +27,25 @@ export function createStore<T>(initial: T): Store<T> {
   };
 }
 
+/**
+ * Subscribes `onChange` to the store, and calls it at once if the store changed since `seen` was
+ * read. A component reads the store when it renders and subscribes in an effect, which runs after
+ * the next frame (up to 100 ms later, more on a busy machine): a change in between, such as the
+ * communes list arriving while a lazily loaded screen first renders, was otherwise missed and the
+ * screen showed "Loading…" until something else made it render (the layout test's reload, twice).
+ */
+export function subscribeSince<T>(store: Store<T>, seen: T, onChange: () => void): () => void {
+  const unsubscribe = store.subscribe(onChange);
+  if (!Object.is(store.get(), seen)) onChange();
+  return unsubscribe;
+}
+
 /** Re-renders the component whenever the store changes. */
 export function useStore<T>(store: Store<T>): T {
   const [, tick] = useReducer((n: number) => n + 1, 0);
-  useEffect(() => store.subscribe(() => tick(1)), [store]);
-  return store.get();
+  const value = store.get();
+  const rendered = useRef(value);
+  rendered.current = value;
+  useEffect(() => subscribeSince(store, rendered.current, () => tick(1)), [store]);
+  return value;
 }
