@@ -128,6 +128,11 @@ describe('the app on a 360 px phone and a laptop, with content', () => {
   it('fits the sign-in page, then signs in', async () => {
     await page.goto(world.server.base + '/');
     await page.getByRole('heading', { name: 'Đăng nhập' }).waitFor();
+    // The tab's icon is served (a missing one was a 404 in the console on every load).
+    const icon = await page.locator('link[rel="icon"]').getAttribute('href');
+    const served = await page.request.get(new URL(icon!, world.server.base + '/').href);
+    expect(served.status()).toBe(200);
+    expect(served.headers()['content-type']).toMatch(/^image\/svg\+xml/);
     await fits('sign-in');
     await page.setViewportSize(PHONE);
     await signIn(page, world.server.base, world.accounts.admin);
