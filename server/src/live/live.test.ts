@@ -37,7 +37,8 @@ async function fakeUnit(server: TestServer, id: string) {
     }
     const body = JSON.parse(JSON.parse(payload.toString()).body as string) as Command;
     commands.push(body);
-    void client.publishAsync(topics.cmdAck(id), JSON.stringify({ id: body.id, ok: true }), { qos: 1 });
+    // Acknowledged and not awaited: an ack that the test's end cuts off is dropped, as a unit's would be.
+    client.publish(topics.cmdAck(id), JSON.stringify({ id: body.id, ok: true }), { qos: 1 }, () => undefined);
   });
   await client.subscribeAsync([topics.cmd(id), topics.live('#')], { qos: 1 });
   return { id, client, commands, frames };
