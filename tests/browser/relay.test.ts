@@ -221,7 +221,9 @@ describe('a relay bulletin, from the editor to the approver', () => {
     await signOut(page);
     await signIn(page, world.server.base, world.accounts.editor);
     await openRelayForm('Trên điện thoại');
-    // Addresses already relayed are now suggested, and only those.
+    // Addresses already relayed are now suggested, and only those (once the list has loaded:
+    // evaluateAll does not wait).
+    await page.locator('#relay-recent option').nth(1).waitFor({ state: 'attached' });
     const suggested = await page
       .locator('#relay-recent option')
       .evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value).sort());
