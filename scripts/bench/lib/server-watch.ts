@@ -65,12 +65,8 @@ export function p99Between(from: Buckets, to: Buckets): { p99Ms: number; samples
   const samples = delta.at(-1)?.count ?? 0;
   if (!samples) return { p99Ms: NaN, samples: 0, over50msShare: NaN };
   const at = delta.find((b) => b.count >= 0.99 * samples)!;
-  const upTo50 = delta.find((b) => b.le >= 0.05 - 1e-9);
-  return {
-    p99Ms: at.le * 1000,
-    samples,
-    over50msShare: upTo50 && upTo50.le <= 0.05 + 1e-9 ? (samples - upTo50.count) / samples : NaN,
-  };
+  const at50 = delta.find((b) => Math.abs(b.le - 0.05) < 1e-9); // NaN share without a 50-ms bound
+  return { p99Ms: at.le * 1000, samples, over50msShare: at50 ? (samples - at50.count) / samples : NaN };
 }
 
 function gauge(text: string, name: string): number | undefined {

@@ -32,7 +32,8 @@ export function createStore<T>(initial: T): Store<T> {
  * read. A component reads the store when it renders and subscribes in an effect, which runs after
  * the next frame (up to 100 ms later, more on a busy machine): a change in between, such as the
  * communes list arriving while a lazily loaded screen first renders, was otherwise missed and the
- * screen showed "Loading…" until something else made it render (the layout test's reload, twice).
+ * screen said "Loading…" until something else made it render (the likely cause of the layout
+ * test's failures after a reload, whose screenshot showed that; not reproduced on demand).
  */
 export function subscribeSince<T>(store: Store<T>, seen: T, onChange: () => void): () => void {
   const unsubscribe = store.subscribe(onChange);
